@@ -1,0 +1,29 @@
+"""Linkage schemas: which features are encoded and how (data in ``schemas/linkage/``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from typing import Any
+
+from padan.errors import InputError
+from padan.resources import schemas_dir
+
+DEFAULT_SCHEMA = "padan-v1"
+
+
+@cache
+def load_linkage_schema(name: str = DEFAULT_SCHEMA) -> dict[str, Any]:
+    """Load a linkage schema by name from ``schemas/linkage/NAME.json``."""
+    path = schemas_dir() / "linkage" / f"{name}.json"
+    if not path.is_file():
+        known = sorted(p.stem for p in (schemas_dir() / "linkage").glob("*.json"))
+        raise InputError(f"unknown linkage schema '{name}'; known: {', '.join(known)}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def schema_fingerprint(name: str = DEFAULT_SCHEMA) -> str:
+    """SHA-256 (hex) of the schema's canonical JSON: equal iff the schemas are equal."""
+    canonical = json.dumps(load_linkage_schema(name), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
