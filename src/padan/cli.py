@@ -5,14 +5,17 @@ No logic lives here; every command calls into the module of its stage.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from padan import __version__
 from padan.errors import PadanError
@@ -68,7 +71,7 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
         except PadanError as exc:
             if _state["debug"]:
                 raise
-            err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
+            err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]Interrupted.[/]")
@@ -85,6 +88,16 @@ def read_passphrase(confirm: bool = False) -> str:
     return typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
 
 
+@contextlib.contextmanager
+def counting_progress(description: str) -> Iterator[Callable[[int], None]]:
+    """A live row counter on stderr; yields ``advance(n)``."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}: {task.completed:,.0f}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task(description, total=None)
+        yield lambda n: progress.advance(task, n)
+
+
 FilesArg = Annotated[list[Path], typer.Argument(help="Input files (CSV or XLSX).", show_default=False)]
 
 
@@ -99,11 +112,83 @@ def _todo(name: str) -> None:
 @handle_errors
 def check(
     files: FilesArg,
-    profile: Annotated[str | None, typer.Option(help="Input profile (siak, ckg, febrl); auto-detected when absent.")] = None,
-    json_report: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON.")] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(help="Input profile (siak, ckg, febrl or a .json); auto-detected when absent."),
+    ] = None,
+    json_report: Annotated[
+        Path | None, typer.Option("--json", help="Write the report as JSON.")
+    ] = None,
+    problems_csv: Annotated[
+        Path | None,
+        typer.Option("--problems", help="Write every problem as a CSV row (NIK/KK masked)."),
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="field=COLUMN: take a field from this column (repeatable)."),
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option(help="Workbook sheet, by name or number (default: the first).")
+    ] = None,
 ) -> None:
-    """Check identifiers (NIK, KK, dates, sex, names) in input files and report problems."""
-    _todo("check")
+    """Check identifiers (NIK, KK, dates, sex, names) in input files and report problems.
+
+    Exits 0 whenever the files could be read, however many problems they hold.
+    """
+    from rich.progress import BarColumn, TaskProgressColumn, TimeRemainingColumn
+
+    from padan.checking import check_files, write_report_json
+    from padan.profiles import parse_mapping
+
+    overrides = parse_mapping(mapping or [])
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        tasks: dict[str, int] = {}
+
+        def advance(source: str, done: int, total: int) -> None:
+            if source not in tasks:
+                tasks[source] = progress.add_task(Path(source).name, total=total)
+            progress.update(tasks[source], completed=done, total=total)
+
+        report = check_files(files, profile, overrides, sheet, problems_csv, advance)
+    if json_report is not None:
+        write_report_json(report, json_report)
+    _print_check_report(report)
+    for label, path in (("Laporan JSON (report)", json_report), ("Daftar masalah (problems)", problems_csv)):
+        if path is not None:
+            console.print(f"{label}: {path}")
+
+
+def _print_check_report(report) -> None:  # noqa: ANN001 - padan.checking.CheckReport
+    files = Table(title="padan check")
+    for column in ("Berkas (file)", "Profil (profile)", "Format", "Baris (rows)", "Tak rata (ragged)"):
+        files.add_column(column)
+    for f in report.files:
+        facts = ", ".join(f"{k} {v!r}" if k == "delimiter" else str(v) for k, v in f.read_as.items())
+        files.add_row(f.source, f"{f.profile} v{f.profile_version}", facts, f"{f.rows:,}",
+                      f"{f.ragged_rows:,}")
+    console.print(files)
+    console.print(f"Baris dibaca (rows read): [bold]{report.rows:,}[/]")
+    if report.nik_mapped:
+        console.print(
+            f"NIK valid: [bold]{report.nik_valid:,}[/] ({report.nik_valid_share:.1%}); "
+            f"rusak tapi sebagian terpakai (damaged, partly usable): {report.nik_partial:,}"
+        )
+    if not report.problems:
+        console.print("[green]Tidak ada masalah ditemukan (no problems found).[/]")
+        return
+    table = Table(title="Masalah (problems)")
+    table.add_column("Kode (code)")
+    table.add_column("Jumlah", justify="right")
+    table.add_column("%", justify="right")
+    table.add_column("Keterangan")
+    table.add_column("Description")
+    table.add_column("Contoh (examples)")
+    for p in report.problems:
+        table.add_row(p.code, f"{p.count:,}", f"{report.share(p.count):.1%}", p.label_id,
+                      p.label_en, "\n".join(p.examples))
+    console.print(table)
 
 
 # --- synth (synthetic data) ----------------------------------------------------------
@@ -131,7 +216,32 @@ def keys_new(
     out: Annotated[Path, typer.Option(help="Output directory.")],
 ) -> None:
     """Create an organisation's key pair (private ORG.key) and identity card (ORG.card.json)."""
-    _todo("keys new")
+    from padan.identity import create_identity, validate_org, validate_role
+
+    # Validate before asking for a passphrase twice.
+    validate_org(org)
+    validate_role(role)
+    made = create_identity(org, role, out, read_passphrase(confirm=True))
+    console.print(f"Private key (keep secret, never send): {made.key_path}", markup=False)
+    console.print(f"Identity card (send to partners):      {made.card_path}", markup=False)
+    console.print(f"Fingerprint: [bold cyan]{made.card.short_fingerprint}[/]", highlight=False)
+    console.print("Read this fingerprint to your partners by phone so they can check your card.")
+
+
+@keys_app.command("show")
+@handle_errors
+def keys_show(
+    card: Annotated[Path, typer.Argument(help="An identity card (ORG.card.json).")],
+) -> None:
+    """Show an identity card: organisation, role and fingerprint (to check by phone)."""
+    from padan.identity import load_card
+
+    shown = load_card(card)
+    console.print(f"Organisation: {shown.org}", highlight=False)
+    console.print(f"Role:         {shown.role}")
+    console.print(f"Created:      {shown.created}", highlight=False)
+    console.print(f"Encryption:   {shown.kem}", highlight=False)
+    console.print(f"Fingerprint:  [bold cyan]{shown.short_fingerprint}[/]", highlight=False)
 
 
 @secret_app.command("new")
@@ -140,9 +250,35 @@ def secret_new(
     key: Annotated[Path, typer.Option(help="Your private key file (ORG.key).")],
     to: Annotated[list[Path], typer.Option(help="Identity card of a data owner (repeat).")],
     out: Annotated[Path, typer.Option(help="Output directory.")],
+    schema: Annotated[str, typer.Option(help="Linkage schema the secret is for.")] = "padan-v1",
 ) -> None:
     """Make a fresh linkage secret and seal it to each data owner's card."""
-    _todo("secret new")
+    from padan.secret import create_secret
+
+    for path in create_secret(key, read_passphrase(), to, out, schema):
+        console.print(f"Sealed secret: {path}", markup=False)
+    console.print("Give each file only to the organisation it is named after.")
+
+
+@secret_app.command("show")
+@handle_errors
+def secret_show(
+    file: Annotated[Path, typer.Argument(help="A sealed secret file (ORG.secret).")],
+) -> None:
+    """Show who made a sealed secret, for which schema and recipients (never the secret)."""
+    from padan.secret import describe_secret
+
+    _print_fields(describe_secret(file))
+
+
+def _print_fields(fields: dict[str, object]) -> None:
+    """Print ``name  value`` lines, one per field (lists and mappings joined by commas)."""
+    width = max(map(len, fields))
+    for name, value in fields.items():
+        if isinstance(value, dict):
+            value = [f"{key}={item}" for key, item in sorted(value.items())]
+        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        console.print(f"{name.ljust(width)}  {text}", highlight=False, markup=False, soft_wrap=True)
 
 
 # --- encode / inspect (packages) ------------------------------------------------------
@@ -157,9 +293,58 @@ def encode(
     out: Annotated[Path, typer.Option(help="Package to write (PKG.padan).")],
     profile: Annotated[str | None, typer.Option(help="Input profile; auto-detected when absent.")] = None,
     role: Annotated[str, typer.Option(help="registry or list.")] = "list",
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Encoding processes (default: all cores).")] = None,
 ) -> None:
     """Encode records locally into a signed package of keyed tokens (no raw data leaves)."""
-    _todo("encode")
+    from padan.encoding import encode_files
+    from padan.identity import load_identity
+    from padan.secret import load_secret
+
+    identity = load_identity(key, read_passphrase())
+    linkage_secret = load_secret(secret, identity)
+    with counting_progress("Encoding rows") as advance:
+        summary = encode_files(
+            files, identity=identity, secret=linkage_secret, out=out, role=role,  # type: ignore[arg-type]
+            profile=profile, sheet=sheet, workers=workers, progress=advance,
+        )
+    table = Table(title=f"padan encode → {summary.package}", show_header=False)
+    table.add_row("Baris dibaca (rows read)", f"{summary.rows_read:,}")
+    table.add_row("Dikodekan (encoded)", f"{summary.encoded:,}")
+    table.add_row("Ditolak (rejected)", f"{summary.rejected:,}  → {summary.rejects}")
+    table.add_row("Keymap (stays here)", str(summary.keymap))
+    table.add_row("Mean filter fill", f"{summary.mean_fill:.1%}")
+    table.add_row("Dice, random pairs (10 bins 0→1)", " ".join(map(str, summary.dice_histogram)))
+    table.add_row("Throughput", f"{summary.records_per_second:,.0f} rows/s ({summary.seconds:.1f} s)")
+    console.print(table)
+
+
+# --- inspect (package verification) ----------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def inspect(
+    package: Annotated[Path, typer.Argument(help="A package (*.padan).")],
+    trust: Annotated[Path | None, typer.Option(help="Directory of trusted identity cards.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Verify a package's signature and hashes and show its manifest (no record data)."""
+    import json
+
+    from padan.identity import load_trusted_cards
+    from padan.package import inspect_package
+
+    trusted = load_trusted_cards(trust) if trust is not None else None
+    report = inspect_package(package, trusted)
+    if as_json:
+        console.print_json(json.dumps(report))
+        return
+    members = report.pop("members")
+    _print_fields(report)
+    for name, member in members.items():
+        line = f"  {name}: {member['bytes']} bytes, sha256 {member['sha256']}"
+        console.print(line, markup=False, soft_wrap=True)
 
 
 # --- link (coordinator) ---------------------------------------------------------------
@@ -172,9 +357,37 @@ def link(
     key: Annotated[Path, typer.Option(help="Coordinator's private key file.")],
     trust: Annotated[Path, typer.Option(help="Directory of trusted identity cards.")],
     out: Annotated[Path, typer.Option(help="Output directory.")],
+    seed: Annotated[int | None, typer.Option(help="Seed for reproducible match ids.")] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="Match probability to accept a pair (default: 0.5 of the EM model)."),
+    ] = None,
 ) -> None:
     """Verify and match packages; write one sealed result per owner and a report."""
-    _todo("link")
+    from padan.identity import load_identity, load_trusted_cards
+    from padan.linking import link_run
+
+    coordinator = load_identity(key, read_passphrase())
+    with console.status("Linking…") as status:
+        summary = link_run(
+            packages, coordinator=coordinator, trusted=load_trusted_cards(trust), out_dir=out,
+            seed=seed, match_probability=threshold, progress=lambda msg: status.update(msg),
+        )
+    table = Table(title=f"padan link · run {summary.run_id}")
+    table.add_column("package")
+    table.add_column("role")
+    table.add_column("records", justify="right")
+    for status_name in ("COCOK", "NIK_BERBEDA", "NIK_MILIK_ORANG_LAIN", "KK_BERBEDA", "GANDA",
+                        "RAGU", "TIDAK_DITEMUKAN"):
+        table.add_column(status_name, justify="right")
+    for d in summary.report["datasets"]:
+        counts = d["status_counts"]
+        table.add_row(d["package"], d["role"], str(d["records"]),
+                      *(str(counts[c.header]) for c in table.columns[3:]))
+    console.print(table)
+    for path in summary.results:
+        console.print(f"Sealed result: {path}")
+    console.print(f"Report: {summary.report_json}, {summary.report_html} ({summary.seconds:.1f} s)")
 
 
 # --- reconcile / evaluate (owner) -----------------------------------------------------
@@ -183,25 +396,57 @@ def link(
 @app.command()
 @handle_errors
 def reconcile(
-    result: Annotated[Path, typer.Argument(help="Your sealed result (ORG.result).")],
+    result: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Your sealed result (ORG.result); further files after it count as --input.",
+            show_default=False,
+        ),
+    ],
     key: Annotated[Path, typer.Option(help="Your private key file.")],
     keymap: Annotated[Path, typer.Option(help="The keymap written by encode.")],
     trust: Annotated[Path, typer.Option(help="Directory of trusted identity cards.")],
-    input_files: Annotated[list[Path], typer.Option("--input", help="Original input files.")],
+    input_files: Annotated[
+        list[Path], typer.Option("--input", help="Original input files (repeat, or list them).")
+    ],
     out: Annotated[Path, typer.Option(help="Worklist to write (.csv or .xlsx).")],
 ) -> None:
     """Turn a sealed result into a worklist for your own rows."""
-    _todo("reconcile")
+    from padan.identity import load_identity, load_trusted_cards
+    from padan.reconcile import reconcile_run
+    from padan.worklist import summary_rows
+
+    summary = reconcile_run(
+        result[0], identity=load_identity(key, read_passphrase()), keymap=keymap,
+        trusted=load_trusted_cards(trust), inputs=[*input_files, *result[1:]], out=out,
+    )
+    table = Table(title=f"Worklist {summary.path} ({summary.rows:,} baris/rows)")
+    for column in ("status", "label", "label (en)", "jumlah (count)"):
+        table.add_column(column)
+    for row in summary_rows(summary):
+        table.add_row(*map(str, row))
+    console.print(table)
 
 
 @app.command()
 @handle_errors
 def evaluate(
     truth: Annotated[Path, typer.Option(help="truth.csv from padan synth.")],
-    worklist: Annotated[list[Path], typer.Option(help="Worklist CSV (repeat).")],
+    worklist: Annotated[list[Path], typer.Option(help="Worklist CSV or XLSX (repeat).")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write every number as JSON.")
+    ] = None,
 ) -> None:
     """Score worklists against synthetic ground truth (precision, recall, F1)."""
-    _todo("evaluate")
+    from padan import audit
+    from padan.evaluate import evaluate as run_evaluation
+    from padan.evaluate import evaluation_tables
+
+    result = run_evaluation(truth, worklist, json_path=json_out)
+    for table in evaluation_tables(result):
+        console.print(table)
+    outputs = [json_out] if json_out else []
+    audit.log_run("evaluate", org=None, inputs=[truth, *worklist], outputs=outputs, counts=result.counts())  # noqa: E501
 
 
 # --- demo -------------------------------------------------------------------------------

@@ -61,6 +61,9 @@ class SourceRow:
     ref: RowRef
     cells: dict[str, str]
     numeric: frozenset[str] = frozenset()
+    cell_count: int | None = None
+    """Cells the row really had when that differs from the header (a ragged row: missing
+    cells are padded with "", extra ones kept as ``_extra_1``…); None when it fits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +141,27 @@ class MatchRow:
     match_id: str | None = None
     dup_group: str | None = None
     confidence: Confidence | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """The signed description of a package (``manifest.json`` inside ``*.padan``).
+
+    ``members`` maps every data member's name (e.g. ``records.parquet``) to its SHA-256
+    (hex); ``key_check`` is the linkage secret's key-check value and
+    ``schema_fingerprint`` the linkage schema's, so the coordinator can refuse packages
+    that were not made with the same secret and schema. ``extra`` holds further
+    JSON-serialisable facts the encoder wants signed (never raw identity data).
+    """
+
+    format: str
+    org: str
+    role: Role
+    dataset: str
+    record_count: int
+    schema_fingerprint: str
+    key_check: str
+    tool_version: str
+    created: str
+    members: dict[str, str]
+    extra: dict[str, object] = field(default_factory=dict)

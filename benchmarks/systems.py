@@ -1,0 +1,52 @@
+"""The systems the accuracy benchmarks compare: the hook where padan plugs in.
+
+A system is two functions on FEBRL-shaped ``pandas`` frames (index ``rec_id``, identity
+columns only, ``None`` for missing values):
+
+* ``link(left, right) -> set[(left_rec_id, right_rec_id)]``: the predicted links;
+* ``dedup(records) -> list[set[rec_id]]``: the predicted clusters (singletons optional).
+
+padan's own pipeline is registered here once ``padan encode`` / ``padan link`` exist::
+
+    SYSTEMS["padan"] = System(link=padan_link, dedup=padan_dedup, description="...")
+
+Until then its column in the report is ``null``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from benchmarks import reference_anonlink, reference_splink
+
+LinkFunction = Callable[[pd.DataFrame, pd.DataFrame], set[tuple[str, str]]]
+DedupFunction = Callable[[pd.DataFrame], list[set[str]]]
+
+
+@dataclass(frozen=True)
+class System:
+    """One record-linkage system under test."""
+
+    link: LinkFunction
+    dedup: DedupFunction
+    description: str
+
+
+SYSTEMS: dict[str, System] = {
+    "anonlink": System(
+        link=reference_anonlink.link,
+        dedup=reference_anonlink.dedup,
+        description="stock clkhash + anonlink, clkhash tutorial schema, greedy solver",
+    ),
+    "splink": System(
+        link=reference_splink.link,
+        dedup=reference_splink.dedup,
+        description="Splink 5 + DuckDB on plaintext, no SSN, EM-trained",
+    ),
+}
+
+# Every report lists these columns, null for a system not (yet) registered.
+REPORTED = ("padan", "anonlink", "splink")

@@ -1,0 +1,126 @@
+"""Plain feature values of a normalised record, as the linkage schema names them.
+
+Pure functions; nothing here is keyed or hashed. ``encoding`` turns these values into
+Bloom filters and HMAC tokens locally, so no value computed here ever leaves its owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from padan.model import Record
+
+BABY_OF = "name_baby_of"
+"""Problem code for a row named after the mother (``Bayi Ny. …``): a newborn listed
+under the mother's name, usually with the mother's NIK."""
+
+
+def is_baby_of(record: Record) -> bool:
+    """True when the row names a newborn by its mother (``Bayi Ny. …``)."""
+    return any(p.code == BABY_OF for p in record.problems)
+
+
+def _name(r: Record) -> str:
+    # A "Bayi Ny. X" row carries the mother's name, not the child's: compare it with
+    # the registry's mother_name instead (see _mother_name).
+    return "" if is_baby_of(r) else r.name or ""
+
+
+def _mother_name(r: Record) -> str:
+    return (r.name or "") if is_baby_of(r) else r.mother_name or ""
+
+
+def _nik_digits(r: Record) -> str:
+    # A baby's row usually carries the mother's NIK: it must not pull the row towards
+    # the mother, so it is left out of the similarity (the exact token still reports it).
+    return "" if is_baby_of(r) else r.nik_prefix or ""
+
+
+def _birth_date(r: Record) -> str:
+    return r.birth_date.strftime("%d%m%Y") if r.birth_date else ""
+
+
+FIELD_SOURCES: dict[str, Callable[[Record], str]] = {
+    "name": _name,
+    "birth_date_ddmmyyyy": _birth_date,
+    "sex": lambda r: r.sex or "",
+    "nik_digits": _nik_digits,
+    "kk_digits": lambda r: r.kk or "",
+    "birth_place": lambda r: r.birth_place or "",
+    "mother_name": _mother_name,
+    "address": lambda r: " ".join(x for x in (r.address, r.rt and f"rt {r.rt}", r.rw and f"rw {r.rw}") if x),
+}
+"""Feature value extractors, by the ``source`` names used in ``schemas/linkage``."""
+
+
+def _name_tokens(r: Record) -> list[str]:
+    return (_name(r) or _mother_name(r)).split()
+
+
+def _unordered_birth_date(r: Record) -> str | None:
+    # Day and month sorted: a day/month swap lands in the same block.
+    if not r.birth_date:
+        return None
+    d, m = sorted((r.birth_date.day, r.birth_date.month))
+    return f"{r.birth_date.year}:{d}:{m}"
+
+
+def _date_and_initials(parts: str) -> Callable[[Record], str | None]:
+    """Two of year/month/day plus the name's first two letters: one date part may be wrong."""
+
+    def key(r: Record) -> str | None:
+        tokens = _name_tokens(r)
+        if not r.birth_date or not tokens:
+            return None
+        values = {"y": r.birth_date.year, "m": r.birth_date.month, "d": r.birth_date.day}
+        return ":".join(str(values[p]) for p in parts) + ":" + tokens[0][:2]
+
+    return key
+
+
+def _nik_date(r: Record) -> str | None:
+    nik = "" if is_baby_of(r) else r.nik_prefix or ""
+    return nik[6:12] if len(nik) >= 12 else None
+
+
+def _nik15(r: Record) -> str | None:
+    # 15 digits survive Excel's precision loss and every NIK-equal pair shares them.
+    nik = r.nik_prefix or ""
+    return nik[:15] if len(nik) >= 15 else None
+
+
+def _name_year(r: Record) -> str | None:
+    tokens = _name_tokens(r)
+    if not tokens or not r.birth_date:
+        return None
+    last = tokens[-1][:2] if len(tokens) > 1 else ""
+    return f"{tokens[0][:4]}:{last}:{r.birth_date.year}"
+
+
+def _name_sorted(r: Record) -> str | None:
+    # Sorted tokens: given name and family name in either order share the block.
+    return " ".join(sorted(_name_tokens(r))) or None
+
+
+BLOCK_SOURCES: dict[str, Callable[[Record], str | None]] = {
+    "birth_date_unordered": _unordered_birth_date,
+    "birth_ym_name": _date_and_initials("ym"),
+    "birth_yd_name": _date_and_initials("yd"),
+    "birth_md_name": _date_and_initials("md"),
+    "nik_date": _nik_date,
+    "nik15": _nik15,
+    "name_year": _name_year,
+    "name_sorted": _name_sorted,
+    "kk": lambda r: r.kk,
+}
+"""Blocking key values, by the names used in ``schemas/linkage``; None means no key."""
+
+
+def token_values(record: Record) -> dict[str, str | None]:
+    """Values for the exact keyed tokens: the full NIK and No. KK (None when unusable)."""
+    return {"nik": record.nik, "kk": record.kk}
+
+
+def has_linkage_data(record: Record) -> bool:
+    """A record can be matched only with a name, a usable NIK or a birth date."""
+    return bool(record.name or record.nik_prefix or record.birth_date)

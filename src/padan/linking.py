@@ -1,0 +1,520 @@
+"""The coordinator's stage: verify packages, match them, decide, and seal per-owner results.
+
+Flow: verify every package (signature, trusted signer, same secret and schema) →
+registry deduplication (NIK ganda: one person, several records) → list ↔ registry
+linkage → statuses → one sealed result per owner plus an aggregate report. The
+coordinator sees only record ids, Bloom filters and keyed tokens.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from padan.assignment import Links, best_links, clusters
+from padan.bloom import field_layouts
+from padan.candidates import BlockingStats, block_pairs, candidate_pairs
+from padan.comparison import compare_pairs, pack_words
+from padan.errors import InputError, VerificationError
+from padan.identity import Card, Identity
+from padan.linkage_schema import load_linkage_schema, schema_fingerprint
+from padan.model import Confidence, Manifest, MatchRow, Status
+from padan.package import read_package
+from padan.records_table import RecordsTable, from_parquet
+from padan.report import build_report, write_report
+from padan.results import OwnerResult, write_result
+from padan.scoring import FSModel, fit_em, level_frequencies, log_odds_bits
+
+Progress = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class LoadedPackage:
+    """A verified package: where it came from, its manifest, signer and records."""
+
+    path: Path
+    manifest: Manifest
+    signer: Card
+    table: RecordsTable
+
+
+@dataclass(slots=True)
+class Stage:
+    """Outcome of one matching stage (dedup or link), aggregate only."""
+
+    model: FSModel
+    blocking: BlockingStats
+    bits: np.ndarray  # log-odds of every candidate pair (for the histogram)
+    accepted: int
+
+
+@dataclass(slots=True)
+class LinkOutcome:
+    """Everything a link run decided, before it is written out."""
+
+    packages: list[LoadedPackage]
+    rows: dict[str, list[MatchRow]]  # package path -> rows
+    dedup: Stage
+    link: Stage | None
+    threshold_bits: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _extra(manifest: Manifest, key: str) -> Any:
+    if key not in manifest.extra:
+        raise VerificationError(f"package of {manifest.org} lacks '{key}' in its manifest")
+    return manifest.extra[key]
+
+
+def load_packages(paths: Sequence[Path], trusted: Mapping[str, Card]) -> list[LoadedPackage]:
+    """Verify and read packages; refuse any that do not belong to one linkage run."""
+    if not paths:
+        raise InputError("no packages given")
+    loaded: list[LoadedPackage] = []
+    for path in paths:
+        manifest, members, signer = read_package(path, trusted)
+        schema_name = _extra(manifest, "schema")
+        if manifest.schema_fingerprint != schema_fingerprint(schema_name):
+            raise VerificationError(
+                f"{path.name}: made with a different linkage schema than this coordinator's "
+                f"'{schema_name}' (schema fingerprints differ)"
+            )
+        width = sum(f.n_bytes for f in field_layouts(load_linkage_schema(schema_name)))
+        table = from_parquet(members["records.parquet"], width)
+        if len(table) != manifest.record_count:
+            raise VerificationError(f"{path.name}: record count differs from its manifest")
+        loaded.append(LoadedPackage(path, manifest, signer, table))
+    first = loaded[0]
+    for pkg in loaded[1:]:
+        if pkg.manifest.schema_fingerprint != first.manifest.schema_fingerprint:
+            raise VerificationError(
+                f"{pkg.path.name} and {first.path.name} use different linkage schemas"
+            )
+        if pkg.manifest.key_check != first.manifest.key_check:
+            raise VerificationError(
+                f"{pkg.path.name} was made with a different linkage secret than "
+                f"{first.path.name} (key-check values differ)"
+            )
+    registries = [p for p in loaded if p.manifest.role == "registry"]
+    if len(registries) != 1:
+        raise InputError(
+            f"exactly one registry package is needed, got {len(registries)} "
+            "(encode the registry with --role registry)"
+        )
+    if len(loaded) < 2:
+        raise InputError("give at least one list package besides the registry")
+    return loaded
+
+
+def _decision(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    return schema["decision"]
+
+
+class Comparer:
+    """Compares record pairs field by field as the linkage schema says."""
+
+    def __init__(self, schema: Mapping[str, Any]):
+        self.layouts = field_layouts(schema)
+        self.cuts = [f["levels"] for f in schema["fields"]]
+        self.n_levels = [len(c) for c in self.cuts]
+        self.fields = [f["name"] for f in schema["fields"]]
+        self.iterations = _decision(schema)["em_iterations"]
+        self.sample = _decision(schema)["u_sample_pairs"]
+
+    def levels(self, a: np.ndarray, b: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Comparison levels of pairs (a[i], b[j]) of packed CLKs."""
+        return compare_pairs(a, b, i, j, self.layouts, self.cuts)
+
+    def u_from_random_pairs(self, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+        """u probabilities from random pairs (fixed seed: results stay reproducible)."""
+        rng = np.random.default_rng(0)
+        i = rng.integers(0, len(a), self.sample)
+        j = rng.integers(0, len(b), self.sample)
+        keep = (i != j) if a is b else np.ones(len(i), dtype=bool)
+        return level_frequencies(self.levels(a, b, i[keep], j[keep]), self.n_levels)
+
+
+def _merge_stats(total: BlockingStats, part: BlockingStats) -> None:
+    total.candidate_pairs += part.candidate_pairs
+    total.keyless_records += part.keyless_records
+    for name in ("pairs_per_key", "blocks_per_key", "oversized_blocks", "skipped_pairs"):
+        into, add = getattr(total, name), getattr(part, name)
+        for key, value in add.items():
+            into[key] = into.get(key, 0) + value
+
+
+@dataclass(slots=True)
+class ListPairs:
+    """Candidate pairs of every list with the registry, their levels and the link model."""
+
+    pairs: list[tuple[np.ndarray, np.ndarray]]
+    levels: np.ndarray
+    model: FSModel
+    stats: BlockingStats
+
+
+def train_m(
+    comparer: Comparer,
+    a: np.ndarray,
+    b: np.ndarray,
+    blocks_a: Mapping[str, np.ndarray],
+    blocks_b: Mapping[str, np.ndarray] | None,
+    u: list[np.ndarray],
+    schema: Mapping[str, Any],
+    ignore: Sequence[str] = (),
+) -> list[np.ndarray]:
+    """m probabilities by EM, one blocking key at a time, as Splink trains them.
+
+    Pairs that share a key agree on the fields that key is made of whatever their
+    match status, so those fields are masked in that key's EM run; each field's m is
+    the mean over the runs that could see it. u stays fixed (random pairs).
+    """
+    cap = schema["blocking"]["max_block_pairs"]
+    sample = _decision(schema)["em_sample_pairs_per_key"]
+    rng = np.random.default_rng(0)
+    estimates: list[list[np.ndarray]] = [[] for _ in comparer.fields]
+    for key, involved in schema["blocking"]["involves"].items():
+        i, j, *_ = block_pairs(blocks_a[key], None if blocks_b is None else blocks_b[key], cap)
+        if len(i) < 50:
+            continue
+        if len(i) > sample:
+            pick = np.sort(rng.choice(len(i), sample, replace=False))
+            i, j = i[pick], j[pick]
+        masked = [comparer.fields.index(f) for f in (*involved, *ignore)]
+        levels = comparer.levels(a, b, i, j)
+        levels[:, masked] = -1
+        model = fit_em(levels, comparer.n_levels, comparer.fields, u=u, prior=0.1,
+                       iterations=comparer.iterations)
+        for f in range(len(comparer.fields)):
+            if f not in masked:
+                estimates[f].append(model.m[f])
+    default = [0.2 ** np.arange(k + 1) for k in comparer.n_levels]
+    return [
+        np.mean(est, axis=0) if est else default[f] / default[f].sum()
+        for f, est in enumerate(estimates)
+    ]
+
+
+def fit_link_model(
+    registry: RecordsTable, lists: Sequence[RecordsTable], schema: Mapping[str, Any]
+) -> ListPairs:
+    """Block and compare every list with the registry; fit one Fellegi–Sunter model."""
+    comparer = Comparer(schema)
+    b = pack_words(registry.clk)
+    cap = schema["blocking"]["max_block_pairs"]
+    stats, pairs, levels = BlockingStats(), [], []
+    for table in lists:
+        i, j, part = candidate_pairs(table.blocks, registry.blocks, cap)
+        _merge_stats(stats, part)
+        pairs.append((i, j))
+        levels.append(comparer.levels(pack_words(table.clk), b, i, j))
+    all_levels = np.concatenate(levels)
+    n_list = sum(len(t) for t in lists)
+    merged = RecordsTable(
+        np.concatenate([t.record_id for t in lists]),
+        np.concatenate([t.clk for t in lists]),
+        {},
+        {k: np.concatenate([t.blocks[k] for t in lists]) for k in registry.blocks},
+    )
+    a = pack_words(merged.clk)
+    u = comparer.u_from_random_pairs(a, b)
+    m = train_m(comparer, a, b, merged.blocks, registry.blocks, u, schema)
+    total = float(n_list) * len(registry)
+    model = fit_em(
+        all_levels, comparer.n_levels, comparer.fields, u=u, m=m, fit_m=False,
+        prior=min(n_list, len(registry)) / total, total_pairs=total,
+        iterations=comparer.iterations,
+    )
+    return ListPairs(pairs, all_levels, model, stats)
+
+
+def deduplicate_registry(
+    registry: RecordsTable,
+    schema: Mapping[str, Any],
+    threshold_bits: float,
+    link_model: FSModel | None,
+) -> tuple[np.ndarray, Stage]:
+    """Cluster registry records that are one person (NIK ganda); return person ids.
+
+    With a link model, its m probabilities are reused and only the share of duplicates
+    is fitted: within one registry a NIK-ganda pair differs by design in NIK, KK and
+    address (another region, another family card), so those fields are left out.
+    Without one (a registry alone), m is fitted on the registry's own pairs.
+    """
+    comparer = Comparer(schema)
+    a = pack_words(registry.clk)
+    i, j, stats = candidate_pairs(registry.blocks, None, schema["blocking"]["max_block_pairs"])
+    if len(i) == 0:
+        return np.arange(len(registry)), Stage(FSModel([], [], [], 0.0, 0), stats, np.zeros(0), 0)
+    levels = comparer.levels(a, a, i, j)
+    u = comparer.u_from_random_pairs(a, a)
+    total = len(registry) * (len(registry) - 1) / 2
+    prior = 0.01 * len(registry) / total
+    if link_model is None:
+        m = train_m(comparer, a, a, registry.blocks, None, u, schema)
+        model = fit_em(levels, comparer.n_levels, comparer.fields, u=u, prior=prior, m=m,
+                       fit_m=False, total_pairs=total, iterations=comparer.iterations)
+    else:
+        ignored = [comparer.fields.index(f) for f in _decision(schema)["dedup_ignore_fields"]]
+        levels[:, ignored] = -1
+        model = fit_em(levels, comparer.n_levels, comparer.fields, u=u, prior=prior,
+                       m=link_model.m, fit_m=False, total_pairs=total,
+                       iterations=comparer.iterations)
+    bits = log_odds_bits(levels, model)
+    accept = bits >= threshold_bits
+    person = clusters(len(registry), i[accept], j[accept])
+    return person, Stage(model, stats, bits, int(accept.sum()))
+
+
+def link_lists(
+    lists: Sequence[RecordsTable],
+    fitted: ListPairs,
+    person: np.ndarray,
+    schema: Mapping[str, Any],
+    threshold_bits: float,
+) -> tuple[list[Links], Stage]:
+    """Best registry person per list row under the fitted link model."""
+    bits = log_odds_bits(fitted.levels, fitted.model)
+    margin = _decision(schema)["ambiguity_margin_bits"]
+    links, start = [], 0
+    for table, (i, j) in zip(lists, fitted.pairs, strict=True):
+        part = bits[start : start + len(i)]
+        start += len(i)
+        links.append(
+            best_links(
+                i, j, part, person, len(table), threshold_bits=threshold_bits, margin_bits=margin
+            )
+        )
+    accepted = sum(int((lk.registry_index >= 0).sum()) for lk in links)
+    return links, Stage(fitted.model, fitted.stats, bits, accepted)
+
+
+class _Ids:
+    """Random identifiers for match ids and duplicate groups (seeded when asked)."""
+
+    def __init__(self, seed: int | None):
+        self._rng: random.Random = random.Random(seed) if seed is not None else secrets.SystemRandom()
+        self._used: set[str] = set()
+
+    def new(self, prefix: str) -> str:
+        while True:
+            value = f"{prefix}{self._rng.getrandbits(40):010x}"
+            if value not in self._used:
+                self._used.add(value)
+                return value
+
+
+def _band(bits: float, schema: Mapping[str, Any]) -> Confidence:
+    cuts = _decision(schema)["confidence_bits"]
+    if bits >= cuts["TINGGI"]:
+        return Confidence.TINGGI
+    return Confidence.SEDANG if bits >= cuts["SEDANG"] else Confidence.RENDAH
+
+
+def _list_status(
+    nik: int, kk: int, target: int, person: np.ndarray, reg_nik_person: Mapping[int, int],
+    reg_kk: np.ndarray,
+) -> Status:
+    owner = reg_nik_person.get(nik) if nik else None
+    if target < 0:
+        return Status.NIK_MILIK_ORANG_LAIN if owner is not None else Status.TIDAK_DITEMUKAN
+    if owner is None:
+        return Status.NIK_BERBEDA
+    if owner != person[target]:
+        return Status.NIK_MILIK_ORANG_LAIN
+    if kk and reg_kk[target] and kk != reg_kk[target]:
+        return Status.KK_BERBEDA
+    return Status.COCOK
+
+
+def decide(
+    packages: Sequence[LoadedPackage],
+    *,
+    seed: int | None = None,
+    match_probability: float | None = None,
+    progress: Progress | None = None,
+) -> LinkOutcome:
+    """Run deduplication and linkage over verified packages and assign statuses and ids."""
+    say = progress or (lambda _msg: None)
+    schema = load_linkage_schema(_extra(packages[0].manifest, "schema"))
+    p = match_probability if match_probability is not None else _decision(schema)["match_probability"]
+    if not 0 < p < 1:
+        raise InputError("--threshold must be a probability between 0 and 1")
+    threshold_bits = math.log2(p / (1 - p))
+    registry_pkg = next(pkg for pkg in packages if pkg.manifest.role == "registry")
+    list_pkgs = [pkg for pkg in packages if pkg is not registry_pkg]
+    registry = registry_pkg.table
+    timings: dict[str, float] = {}
+
+    lists = [pkg.table for pkg in list_pkgs]
+    started = time.perf_counter()
+    say("Membandingkan daftar dengan registri (comparing lists with the registry)")
+    fitted = fit_link_model(registry, lists, schema)
+    timings["link_model_seconds"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    say("Mencari NIK ganda di data registri (registry deduplication)")
+    person, dedup = deduplicate_registry(registry, schema, threshold_bits, fitted.model)
+    timings["dedup_seconds"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    say("Memilih pasangan terbaik (choosing best links)")
+    links, link_stage = link_lists(lists, fitted, person, schema, threshold_bits)
+    timings["assign_seconds"] = time.perf_counter() - started
+
+    ids = _Ids(seed)
+    # Ids are handed out in record-id order, so a seeded run is reproducible.
+    order = np.lexsort(registry.record_id.T[::-1])
+    sizes = np.bincount(person, minlength=len(registry))
+    dup_group: dict[int, str] = {}
+    match_id: dict[int, str] = {}
+    linked_people: dict[int, list[tuple[Links, int]]] = {}
+    for lk in links:
+        for row in np.flatnonzero((lk.registry_index >= 0) & ~lk.ambiguous):
+            linked_people.setdefault(int(person[lk.registry_index[row]]), []).append((lk, row))
+    for r in order:
+        who = int(person[r])
+        if sizes[who] > 1 and who not in dup_group:
+            dup_group[who] = ids.new("G")
+        if who in linked_people and who not in match_id:
+            match_id[who] = ids.new("M")
+
+    reg_nik = registry.token_key("nik")
+    reg_kk = registry.token_key("kk")
+    reg_nik_person = {int(k): int(person[r]) for r, k in enumerate(reg_nik) if k}
+    rows: dict[str, list[MatchRow]] = {}
+    registry_rows = []
+    reg_matched_same_nik = np.zeros(len(registry), dtype=bool)
+    reg_best_bits = np.full(len(registry), -np.inf)
+    for pkg, lk in zip(list_pkgs, links, strict=True):
+        nik, kk = pkg.table.token_key("nik"), pkg.table.token_key("kk")
+        out = []
+        for row in range(len(pkg.table)):
+            target = int(lk.registry_index[row])
+            rid = bytes(pkg.table.record_id[row])
+            if target >= 0 and lk.ambiguous[row]:
+                out.append(MatchRow(rid, Status.RAGU, confidence=Confidence.RENDAH))
+                continue
+            status = _list_status(int(nik[row]), int(kk[row]), target, person, reg_nik_person, reg_kk)
+            if target < 0:
+                out.append(MatchRow(rid, status))
+                continue
+            who = int(person[target])
+            if status in (Status.COCOK, Status.KK_BERBEDA):
+                reg_matched_same_nik[target] = True
+            reg_best_bits[target] = max(reg_best_bits[target], lk.bits[row])
+            out.append(
+                MatchRow(
+                    rid,
+                    status,
+                    match_id=match_id[who],
+                    dup_group=dup_group.get(who),
+                    confidence=_band(float(lk.bits[row]), schema),
+                )
+            )
+        rows[str(pkg.path)] = out
+
+    for r in range(len(registry)):
+        who = int(person[r])
+        rid = bytes(registry.record_id[r])
+        if who in dup_group:
+            status = Status.GANDA
+        elif who not in match_id:
+            status = Status.TIDAK_DITEMUKAN
+        elif reg_matched_same_nik[r]:
+            status = Status.COCOK
+        else:
+            status = Status.NIK_BERBEDA
+        linked = who in match_id
+        registry_rows.append(
+            MatchRow(
+                rid,
+                status,
+                match_id=match_id.get(who),
+                dup_group=dup_group.get(who),
+                confidence=_band(float(reg_best_bits[r]), schema)
+                if linked and np.isfinite(reg_best_bits[r])
+                else None,
+            )
+        )
+    rows[str(registry_pkg.path)] = registry_rows
+    return LinkOutcome(list(packages), rows, dedup, link_stage, threshold_bits, timings)
+
+
+def write_results(
+    outcome: LinkOutcome, *, coordinator: Identity, trusted: Mapping[str, Card], out_dir: Path,
+    run_id: str,
+) -> list[Path]:
+    """Seal one result per owner organisation (all its packages) into ``out_dir``."""
+    by_org: dict[str, list[LoadedPackage]] = {}
+    for pkg in outcome.packages:
+        by_org.setdefault(pkg.signer.fingerprint, []).append(pkg)
+    written = []
+    for fingerprint, pkgs in by_org.items():
+        owner = trusted[fingerprint]
+        result = OwnerResult(
+            meta={
+                "run_id": run_id,
+                "owner": owner.org,
+                "coordinator": coordinator.card.org,
+                "datasets": [
+                    {"dataset": p.manifest.dataset, "role": p.manifest.role,
+                     "records": p.manifest.record_count}
+                    for p in pkgs
+                ],
+            },
+            rows=[row for p in pkgs for row in outcome.rows[str(p.path)]],
+        )
+        path = out_dir / f"{owner.org}.result"
+        write_result(path, result, coordinator=coordinator, owner=owner)
+        written.append(path)
+    return written
+
+
+@dataclass(slots=True)
+class LinkSummary:
+    """What a link run wrote, for the CLI to print and the audit log to keep."""
+
+    run_id: str
+    results: list[Path]
+    report_json: Path
+    report_html: Path
+    report: dict[str, Any]
+    seconds: float
+
+
+def link_run(
+    paths: Sequence[Path],
+    *,
+    coordinator: Identity,
+    trusted: Mapping[str, Card],
+    out_dir: Path,
+    seed: int | None = None,
+    match_probability: float | None = None,
+    progress: Progress | None = None,
+) -> LinkSummary:
+    """``padan link``: verify, match, and write sealed results plus the aggregate report."""
+    if coordinator.card.role != "coordinator":
+        raise InputError(f"{coordinator.card.org} is not a coordinator key")
+    started = time.perf_counter()
+    packages = load_packages(paths, trusted)
+    outcome = decide(packages, seed=seed, match_probability=match_probability, progress=progress)
+    run_id = (
+        f"{random.Random(seed).getrandbits(64):016x}" if seed is not None else secrets.token_hex(8)
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = write_results(
+        outcome, coordinator=coordinator, trusted=trusted, out_dir=out_dir, run_id=run_id
+    )
+    seconds = time.perf_counter() - started
+    report = build_report(outcome, run_id, seconds)
+    json_path, html_path = write_report(report, out_dir)
+    return LinkSummary(run_id, results, json_path, html_path, report, seconds)

@@ -1,0 +1,136 @@
+"""Fellegi–Sunter match weights fitted by EM, without labels.
+
+Each candidate pair is a vector of comparison levels (one per field, -1 = missing). A
+two-class latent model (match / non-match, fields conditionally independent) is fitted
+by expectation–maximisation: m[f][l] = P(level l | match), u[f][l] = P(level l | non-match)
+and the match share λ. A pair's log-odds (bits) are log2(λ/(1-λ)) + Σ_f log2(m/u); the
+default decision accepts a pair when its posterior match probability is ≥ 0.5, i.e. the
+two-component mixture's own boundary, overridable from the command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_FLOOR = 1e-6
+
+
+@dataclass(slots=True)
+class FSModel:
+    """Fitted m/u probabilities per field and level, and the match share λ."""
+
+    fields: list[str]
+    m: list[np.ndarray]
+    u: list[np.ndarray]
+    prior: float
+    iterations: int
+
+    def bayes_factors_bits(self) -> list[np.ndarray]:
+        """log2(m/u) per field and level: the evidence each level carries."""
+        return [np.log2(m / u) for m, u in zip(self.m, self.u, strict=True)]
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready parameters (aggregate model, no record data) for the report."""
+        return {
+            "prior": self.prior,
+            "iterations": self.iterations,
+            "fields": {
+                name: {
+                    "m": m.round(6).tolist(),
+                    "u": u.round(6).tolist(),
+                    "bits": np.log2(m / u).round(2).tolist(),
+                }
+                for name, m, u in zip(self.fields, self.m, self.u, strict=True)
+            },
+        }
+
+
+def _field_evidence(levels: np.ndarray, probs: list[np.ndarray]) -> np.ndarray:
+    """Σ_f log(p_f[level]) per pair, skipping missing fields."""
+    total = np.zeros(len(levels))
+    for f, p in enumerate(probs):
+        col = levels[:, f]
+        present = col >= 0
+        total[present] += np.log(p[col[present]])
+    return total
+
+
+def _normalised(counts: np.ndarray) -> np.ndarray:
+    counts = np.maximum(counts, _FLOOR)
+    return counts / counts.sum()
+
+
+def level_frequencies(levels: np.ndarray, n_levels: list[int]) -> list[np.ndarray]:
+    """Observed level distribution per field (missing skipped), smoothed to avoid zeros.
+
+    On random record pairs, which are almost all non-matches, this is the u estimate.
+    """
+    out = []
+    for f, k in enumerate(n_levels):
+        col = levels[:, f]
+        out.append(_normalised(np.bincount(col[col >= 0], minlength=k + 1)[: k + 1] + 1.0))
+    return out
+
+
+def fit_em(
+    levels: np.ndarray,
+    n_levels: list[int],
+    fields: list[str],
+    *,
+    u: list[np.ndarray],
+    prior: float,
+    m: list[np.ndarray] | None = None,
+    fit_m: bool = True,
+    total_pairs: float | None = None,
+    iterations: int = 40,
+    tolerance: float = 1e-7,
+) -> FSModel:
+    """Fit m and λ (and keep u fixed) to the comparison levels of the candidate pairs.
+
+    ``u`` comes from random pairs (:func:`level_frequencies`): blocking makes candidate
+    pairs mostly matches in clean data, so u cannot be learnt from them. ``m`` starts
+    from a geometric fall-off from the best level unless given; with ``fit_m=False``
+    only λ is fitted. With ``total_pairs`` (all pairs blocking chose from, e.g. n_a·n_b),
+    λ is the probability that two *random* records match — the scale on which u, taken
+    from random pairs, is right — estimated as Σ posterior / total_pairs (all matches are
+    assumed to be among the candidates). Without it, λ is the share within ``levels``.
+    """
+    if m is None:
+        m = [_normalised(0.2 ** np.arange(k + 1)) for k in n_levels]
+    lam = float(np.clip(prior, 1e-15, 0.5))
+    log_u = _field_evidence(levels, u)
+    done = 0
+    for step in range(1, iterations + 1):
+        done = step
+        logit = np.log(lam) - np.log1p(-lam) + _field_evidence(levels, m) - log_u
+        post = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
+        new_m = m
+        if fit_m:
+            new_m = []
+            for f, k in enumerate(n_levels):
+                col = levels[:, f]
+                present = col >= 0
+                new_m.append(_normalised(np.bincount(col[present], post[present], k + 1)))
+        share = post.sum() / total_pairs if total_pairs else post.mean()
+        new_lam = float(np.clip(share, 1e-15, 1 - 1e-9))
+        shift = max(
+            [abs(np.log(new_lam / lam))]
+            + [float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True)]
+        )
+        m, lam = new_m, new_lam
+        if shift < tolerance:
+            break
+    return FSModel(fields, m, u, lam, done)
+
+
+def log_odds_bits(levels: np.ndarray, model: FSModel) -> np.ndarray:
+    """Posterior log-odds of a match, in bits, for every pair."""
+    evidence = _field_evidence(levels, model.m) - _field_evidence(levels, model.u)
+    return (np.log(model.prior) - np.log1p(-model.prior) + evidence) / np.log(2)
+
+
+def probability(bits: np.ndarray | float) -> np.ndarray:
+    """Posterior match probability from log-odds in bits."""
+    return 1.0 / (1.0 + np.exp2(-np.asarray(bits, dtype=float)))
