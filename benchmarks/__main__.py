@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     selected = args.only or list(BENCHMARKS)
     console = Console()
 
+    # Other processes on a 2-core machine distort the 2-thread numbers: record the load.
+    load_at_start = [round(load, 2) for load in os.getloadavg()]
     report: dict = {}
     if args.only and output.exists():
         report = json.loads(output.read_text())  # keep the benchmarks not rerun
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             "generated": datetime.now(UTC).isoformat(timespec="seconds"),
             "quick": args.quick,
             "command": " ".join(["python -m benchmarks", *(argv or sys.argv[1:])]),
-            "machine": machine_info(),
+            "machine": {**machine_info(), "load_average_at_start": load_at_start},
             "seconds": timings,
         }
     )

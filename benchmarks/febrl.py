@@ -137,8 +137,7 @@ def run(quick: bool) -> tuple[dict, list[Table]]:
 
     def f1_by_system(key: str) -> dict[str, float | None]:
         return {
-            name: round(details[name][key].f1, 6) if name in details else None
-            for name in REPORTED
+            name: round(details[name][key].f1, 6) if name in details else None for name in REPORTED
         }
 
     summary = {
@@ -163,15 +162,24 @@ def run(quick: bool) -> tuple[dict, list[Table]]:
 
 
 def _table(details: dict[str, dict]) -> Table:
-    table = Table(title="FEBRL accuracy (P / R / F1; cluster = pairs implied by clusters)")
-    table.add_column("system")
-    for heading in ("FEBRL4 link pairs", "FEBRL4 clusters", "FEBRL3 clusters", "seconds 4 / 3"):
-        table.add_column(heading, justify="right")
+    table = Table(title="FEBRL accuracy (cluster = pairs implied by clusters)")
+    for heading in ("system", "task", "precision", "recall", "F1", "seconds"):
+        table.add_column(heading, justify="left" if heading in ("system", "task") else "right")
+    tasks = (
+        ("febrl4_pairwise", "FEBRL4 link pairs", "febrl4_seconds"),
+        ("febrl4_cluster", "FEBRL4 clusters", None),
+        ("febrl3_cluster", "FEBRL3 clusters", "febrl3_seconds"),
+    )
     for name, result in details.items():
-        cells = [
-            f"{s.precision:.4f} / {s.recall:.4f} / [bold]{s.f1:.4f}[/]"
-            for s in (result["febrl4_pairwise"], result["febrl4_cluster"], result["febrl3_cluster"])
-        ]
-        seconds = f"{result['febrl4_seconds']:.1f} / {result['febrl3_seconds']:.1f}"
-        table.add_row(name, *cells, seconds)
+        for key, label, seconds in tasks:
+            scores = result[key]
+            table.add_row(
+                name,
+                label,
+                f"{scores.precision:.4f}",
+                f"{scores.recall:.4f}",
+                f"[bold]{scores.f1:.4f}[/]",
+                f"{result[seconds]:.1f}" if seconds else "",
+            )
+        table.add_section()
     return table

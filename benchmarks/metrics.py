@@ -63,9 +63,7 @@ def unordered(pairs: Iterable[Pair]) -> set[frozenset]:
 def pairs_in_clusters(clusters: Iterable[Iterable[Hashable]]) -> set[frozenset]:
     """Every unordered pair of records that share a cluster."""
     return {
-        frozenset(pair)
-        for cluster in clusters
-        for pair in itertools.combinations(set(cluster), 2)
+        frozenset(pair) for cluster in clusters for pair in itertools.combinations(set(cluster), 2)
     }
 
 

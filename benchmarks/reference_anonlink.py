@@ -54,7 +54,9 @@ def link(left: pd.DataFrame, right: pd.DataFrame) -> set[tuple[str, str]]:
         [encode(left), encode(right)], anonlink.similarities.dice_coefficient, THRESHOLD
     )
     solution = anonlink.solving.greedy_solve(candidates)
-    return {(left.index[i], right.index[j]) for i, j in anonlink.solving.pairs_from_groups(solution)}
+    return {
+        (left.index[i], right.index[j]) for i, j in anonlink.solving.pairs_from_groups(solution)
+    }
 
 
 def dedup(records: pd.DataFrame) -> list[set[str]]:

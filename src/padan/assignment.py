@@ -56,7 +56,9 @@ def best_links(
     if len(rows_with_other):
         lead = np.flatnonzero(np.r_[True, rows_with_other[1:] != rows_with_other[:-1]])
         runner_rows, runner_bits = rows_with_other[lead], bi[other][lead]
-        close = (runner_bits >= threshold_bits) & (best_bits[runner_rows] - runner_bits < margin_bits)
+        close = (runner_bits >= threshold_bits) & (
+            best_bits[runner_rows] - runner_bits < margin_bits
+        )
         ambiguous[runner_rows[close & (chosen[runner_rows] >= 0)]] = True
     return Links(chosen, best_bits, ambiguous)
 

@@ -114,7 +114,7 @@ def check(
     files: FilesArg,
     profile: Annotated[
         str | None,
-        typer.Option(help="Input profile (siak, ckg, febrl or a .json); auto-detected when absent."),
+        typer.Option(help="Input profile: siak, ckg, febrl or a .json (default: auto-detect)."),
     ] = None,
     json_report: Annotated[
         Path | None, typer.Option("--json", help="Write the report as JSON.")
@@ -155,19 +155,20 @@ def check(
     if json_report is not None:
         write_report_json(report, json_report)
     _print_check_report(report)
-    for label, path in (("Laporan JSON (report)", json_report), ("Daftar masalah (problems)", problems_csv)):
-        if path is not None:
-            console.print(f"{label}: {path}")
+    if json_report is not None:
+        console.print(f"Laporan JSON (report): {json_report}")
+    if problems_csv is not None:
+        console.print(f"Daftar masalah (problems): {problems_csv}")
 
 
-def _print_check_report(report) -> None:  # noqa: ANN001 - padan.checking.CheckReport
+def _print_check_report(report) -> None:  # a padan.checking.CheckReport (imported lazily)
+    """Print the file summary and the problem table of ``padan check``."""
     files = Table(title="padan check")
-    for column in ("Berkas (file)", "Profil (profile)", "Format", "Baris (rows)", "Tak rata (ragged)"):
-        files.add_column(column)
+    for column in ("Berkas (file)", "Profil (profile)", "Format", "Baris (rows)"):
+        files.add_column(column, justify="right" if column.startswith("Baris") else "left")
     for f in report.files:
-        facts = ", ".join(f"{k} {v!r}" if k == "delimiter" else str(v) for k, v in f.read_as.items())
-        files.add_row(f.source, f"{f.profile} v{f.profile_version}", facts, f"{f.rows:,}",
-                      f"{f.ragged_rows:,}")
+        facts = ", ".join(repr(v) if k == "delimiter" else str(v) for k, v in f.read_as.items())
+        files.add_row(f.source, f"{f.profile} v{f.profile_version}", facts, f"{f.rows:,}")
     console.print(files)
     console.print(f"Baris dibaca (rows read): [bold]{report.rows:,}[/]")
     if report.nik_mapped:
@@ -179,30 +180,114 @@ def _print_check_report(report) -> None:  # noqa: ANN001 - padan.checking.CheckR
         console.print("[green]Tidak ada masalah ditemukan (no problems found).[/]")
         return
     table = Table(title="Masalah (problems)")
-    table.add_column("Kode (code)")
+    table.add_column("Kode (code)", no_wrap=True)
     table.add_column("Jumlah", justify="right")
     table.add_column("%", justify="right")
-    table.add_column("Keterangan")
-    table.add_column("Description")
-    table.add_column("Contoh (examples)")
+    table.add_column("Keterangan (description)", ratio=2)
+    table.add_column("Contoh (examples)", ratio=1)
     for p in report.problems:
-        table.add_row(p.code, f"{p.count:,}", f"{report.share(p.count):.1%}", p.label_id,
-                      p.label_en, "\n".join(p.examples))
+        table.add_row(p.code, f"{p.count:,}", f"{report.share(p.count):.1%}",
+                      f"{p.label_id}\n[dim]{p.label_en}[/]", "\n".join(p.examples[:2]))
     console.print(table)
 
 
 # --- synth (synthetic data) ----------------------------------------------------------
+
+# Light imports (generate itself loads lazily): option defaults and help texts.
+from padan.synth.options import SynthOptions, option_help as synth_option_help  # noqa: E402, I001
+
+
+_SYNTH = SynthOptions()
+_REG, _LIST, _ERR = "Registry", "Health lists", "List error model (share of list rows)"
+
+
+def _synth_opt(name: str, panel: str) -> typer.models.OptionInfo:
+    """A ``padan synth`` option whose help text lives with ``SynthOptions``."""
+    return typer.Option(help=synth_option_help(name), rich_help_panel=panel, min=0.0, max=1.0)
 
 
 @app.command()
 @handle_errors
 def synth(
     out: Annotated[Path, typer.Option(help="Output directory.")],
-    people: Annotated[int, typer.Option(help="Registry size (people).")] = 2000,
-    seed: Annotated[int, typer.Option(help="Random seed; same seed gives identical files.")] = 1,
+    people: Annotated[int, typer.Option(help=synth_option_help("people"), min=1)] = _SYNTH.people,
+    seed: Annotated[int, typer.Option(help=synth_option_help("seed"))] = _SYNTH.seed,
+    lists: Annotated[int, typer.Option(help=synth_option_help("lists"), min=0)] = _SYNTH.lists,
+    region: Annotated[str, typer.Option(help=synth_option_help("region"))] = _SYNTH.region,
+    xlsx: Annotated[bool, typer.Option(help=synth_option_help("xlsx"))] = _SYNTH.xlsx,
+    nik_ganda_rate: Annotated[float, _synth_opt("nik_ganda_rate", _REG)] = _SYNTH.nik_ganda_rate,
+    ganda_name_variant_rate: Annotated[
+        float, _synth_opt("ganda_name_variant_rate", _REG)
+    ] = _SYNTH.ganda_name_variant_rate,
+    unknown_birth_date_rate: Annotated[
+        float, _synth_opt("unknown_birth_date_rate", _REG)
+    ] = _SYNTH.unknown_birth_date_rate,
+    visit_rate: Annotated[float, _synth_opt("visit_rate", _LIST)] = _SYNTH.visit_rate,
+    outsider_rate: Annotated[float, _synth_opt("outsider_rate", _LIST)] = _SYNTH.outsider_rate,
+    repeat_rate: Annotated[float, _synth_opt("repeat_rate", _LIST)] = _SYNTH.repeat_rate,
+    bayi_rate: Annotated[float, _synth_opt("bayi_rate", _LIST)] = _SYNTH.bayi_rate,
+    bayi_registered_share: Annotated[
+        float, _synth_opt("bayi_registered_share", _LIST)
+    ] = _SYNTH.bayi_registered_share,
+    name_typo_rate: Annotated[float, _synth_opt("name_typo_rate", _ERR)] = _SYNTH.name_typo_rate,
+    name_variant_rate: Annotated[
+        float, _synth_opt("name_variant_rate", _ERR)
+    ] = _SYNTH.name_variant_rate,
+    date_format_rate: Annotated[
+        float, _synth_opt("date_format_rate", _ERR)
+    ] = _SYNTH.date_format_rate,
+    date_swap_rate: Annotated[float, _synth_opt("date_swap_rate", _ERR)] = _SYNTH.date_swap_rate,
+    nik_excel_sci_rate: Annotated[
+        float, _synth_opt("nik_excel_sci_rate", _ERR)
+    ] = _SYNTH.nik_excel_sci_rate,
+    nik_excel_trunc_rate: Annotated[
+        float, _synth_opt("nik_excel_trunc_rate", _ERR)
+    ] = _SYNTH.nik_excel_trunc_rate,
+    nik_typo_rate: Annotated[float, _synth_opt("nik_typo_rate", _ERR)] = _SYNTH.nik_typo_rate,
+    nik_missing_rate: Annotated[
+        float, _synth_opt("nik_missing_rate", _ERR)
+    ] = _SYNTH.nik_missing_rate,
+    nik_ganda_other_rate: Annotated[
+        float, _synth_opt("nik_ganda_other_rate", _ERR)
+    ] = _SYNTH.nik_ganda_other_rate,
+    kk_old_rate: Annotated[float, _synth_opt("kk_old_rate", _ERR)] = _SYNTH.kk_old_rate,
+    kk_missing_rate: Annotated[float, _synth_opt("kk_missing_rate", _ERR)] = _SYNTH.kk_missing_rate,
+    birth_date_missing_rate: Annotated[
+        float, _synth_opt("birth_date_missing_rate", _ERR)
+    ] = _SYNTH.birth_date_missing_rate,
+    mother_missing_rate: Annotated[
+        float, _synth_opt("mother_missing_rate", _ERR)
+    ] = _SYNTH.mother_missing_rate,
 ) -> None:
-    """Generate a synthetic registry, health lists and ground truth (no real person)."""
-    _todo("synth")
+    """Generate a synthetic registry (siak.csv), CKG health lists (ckg*.csv) and truth.csv.
+
+    No real person: names from Faker id_ID and own lists, NIK/KK made by the rules,
+    region codes from Kemendagri's list. Same options and seed give identical files.
+    """
+    options = {name: value for name, value in locals().items() if name != "out"}  # = parameters
+    from padan.synth import ERROR_TYPES, generate
+
+    summary = generate(out, SynthOptions(**options))
+    files = Table(title=f"padan synth → {summary.out_dir}")
+    files.add_column("Berkas (file)")
+    files.add_column("Baris (rows)", justify="right")
+    for name, rows in (*summary.files, ("truth.csv", summary.registry_rows + summary.list_rows)):
+        files.add_row(name, f"{rows:,}")
+    console.print(files)
+    console.print(f"Orang (people): [bold]{summary.people:,}[/]")
+    errors = Table(title="Jenis kesalahan (error types)")
+    errors.add_column("Jenis (type)", no_wrap=True)
+    errors.add_column("Registri", justify="right")
+    errors.add_column("Daftar CKG", justify="right")
+    errors.add_column("% daftar", justify="right")
+    errors.add_column("Keterangan (description)")
+    for code, description in ERROR_TYPES.items():
+        in_registry = summary.registry_errors.get(code, 0)
+        in_lists = summary.list_errors.get(code, 0)
+        if in_registry or in_lists:
+            share = in_lists / summary.list_rows if summary.list_rows else 0.0
+            errors.add_row(code, f"{in_registry:,}", f"{in_lists:,}", f"{share:.1%}", description)
+    console.print(errors)
 
 
 # --- keys / secret (identities, sealed linkage secret) -----------------------------
@@ -216,6 +301,7 @@ def keys_new(
     out: Annotated[Path, typer.Option(help="Output directory.")],
 ) -> None:
     """Create an organisation's key pair (private ORG.key) and identity card (ORG.card.json)."""
+    from padan import audit
     from padan.identity import create_identity, validate_org, validate_role
 
     # Validate before asking for a passphrase twice.
@@ -226,6 +312,8 @@ def keys_new(
     console.print(f"Identity card (send to partners):      {made.card_path}", markup=False)
     console.print(f"Fingerprint: [bold cyan]{made.card.short_fingerprint}[/]", highlight=False)
     console.print("Read this fingerprint to your partners by phone so they can check your card.")
+    audit.log_run("keys new", org=made.card.org, inputs=[], outputs=[made.key_path, made.card_path],
+                  counts={})
 
 
 @keys_app.command("show")
@@ -253,11 +341,16 @@ def secret_new(
     schema: Annotated[str, typer.Option(help="Linkage schema the secret is for.")] = "padan-v1",
 ) -> None:
     """Make a fresh linkage secret and seal it to each data owner's card."""
-    from padan.secret import create_secret
+    from padan import audit
+    from padan.secret import create_secret, describe_secret
 
-    for path in create_secret(key, read_passphrase(), to, out, schema):
+    sealed = create_secret(key, read_passphrase(), to, out, schema)
+    for path in sealed:
         console.print(f"Sealed secret: {path}", markup=False)
     console.print("Give each file only to the organisation it is named after.")
+    # The maker's org, read back from the signed header (no second key unlock).
+    audit.log_run("secret new", org=describe_secret(sealed[0])["maker"], inputs=list(to),
+                  outputs=sealed, counts={"recipients": len(sealed)})
 
 
 @secret_app.command("show")
@@ -297,6 +390,7 @@ def encode(
     workers: Annotated[int | None, typer.Option(help="Encoding processes (default: all cores).")] = None,
 ) -> None:
     """Encode records locally into a signed package of keyed tokens (no raw data leaves)."""
+    from padan import audit
     from padan.encoding import encode_files
     from padan.identity import load_identity
     from padan.secret import load_secret
@@ -317,6 +411,10 @@ def encode(
     table.add_row("Dice, random pairs (10 bins 0→1)", " ".join(map(str, summary.dice_histogram)))
     table.add_row("Throughput", f"{summary.records_per_second:,.0f} rows/s ({summary.seconds:.1f} s)")
     console.print(table)
+    audit.log_run("encode", org=identity.card.org, inputs=[*files, secret],
+                  outputs=[summary.package, summary.keymap, summary.rejects],
+                  counts={"rows_read": summary.rows_read, "encoded": summary.encoded,
+                          "rejected": summary.rejected})
 
 
 # --- inspect (package verification) ----------------------------------------------------
@@ -332,11 +430,14 @@ def inspect(
     """Verify a package's signature and hashes and show its manifest (no record data)."""
     import json
 
+    from padan import audit
     from padan.identity import load_trusted_cards
     from padan.package import inspect_package
 
     trusted = load_trusted_cards(trust) if trust is not None else None
     report = inspect_package(package, trusted)
+    audit.log_run("inspect", org=None, inputs=[package], outputs=[],
+                  counts={"records": report["record_count"]})
     if as_json:
         console.print_json(json.dumps(report))
         return
@@ -364,6 +465,7 @@ def link(
     ] = None,
 ) -> None:
     """Verify and match packages; write one sealed result per owner and a report."""
+    from padan import audit
     from padan.identity import load_identity, load_trusted_cards
     from padan.linking import link_run
 
@@ -388,6 +490,18 @@ def link(
     for path in summary.results:
         console.print(f"Sealed result: {path}")
     console.print(f"Report: {summary.report_json}, {summary.report_html} ({summary.seconds:.1f} s)")
+    audit.log_run("link", org=coordinator.card.org, inputs=packages,
+                  outputs=[*summary.results, summary.report_json, summary.report_html],
+                  counts=_link_counts(summary.report))
+
+
+def _link_counts(report: dict) -> dict[str, int]:
+    """Records and per-status counts over all packages of a link report, for the audit log."""
+    counts = {"records": sum(d["records"] for d in report["datasets"])}
+    for d in report["datasets"]:
+        for status_name, n in d["status_counts"].items():
+            counts[status_name] = counts.get(status_name, 0) + n
+    return counts
 
 
 # --- reconcile / evaluate (owner) -----------------------------------------------------
@@ -412,13 +526,16 @@ def reconcile(
     out: Annotated[Path, typer.Option(help="Worklist to write (.csv or .xlsx).")],
 ) -> None:
     """Turn a sealed result into a worklist for your own rows."""
+    from padan import audit
     from padan.identity import load_identity, load_trusted_cards
     from padan.reconcile import reconcile_run
     from padan.worklist import summary_rows
 
+    identity = load_identity(key, read_passphrase())
+    inputs = [*input_files, *result[1:]]
     summary = reconcile_run(
-        result[0], identity=load_identity(key, read_passphrase()), keymap=keymap,
-        trusted=load_trusted_cards(trust), inputs=[*input_files, *result[1:]], out=out,
+        result[0], identity=identity, keymap=keymap,
+        trusted=load_trusted_cards(trust), inputs=inputs, out=out,
     )
     table = Table(title=f"Worklist {summary.path} ({summary.rows:,} baris/rows)")
     for column in ("status", "label", "label (en)", "jumlah (count)"):
@@ -426,6 +543,9 @@ def reconcile(
     for row in summary_rows(summary):
         table.add_row(*map(str, row))
     console.print(table)
+    audit.log_run("reconcile", org=identity.card.org, inputs=[result[0], keymap, *inputs],
+                  outputs=[summary.path],
+                  counts={"rows": summary.rows, **{s.value: n for s, n in summary.counts.items()}})
 
 
 @app.command()
@@ -446,7 +566,96 @@ def evaluate(
     for table in evaluation_tables(result):
         console.print(table)
     outputs = [json_out] if json_out else []
-    audit.log_run("evaluate", org=None, inputs=[truth, *worklist], outputs=outputs, counts=result.counts())  # noqa: E501
+    audit.log_run(
+        "evaluate", org=None, inputs=[truth, *worklist], outputs=outputs, counts=result.counts()
+    )
+
+
+# --- disclose / apply (correction round under a PKS) ------------------------------------
+
+
+@app.command()
+@handle_errors
+def disclose(
+    key: Annotated[Path, typer.Option(help="The registry's private key file.")],
+    worklist: Annotated[Path, typer.Option(help="The registry's own worklist (from reconcile).")],
+    to: Annotated[Path, typer.Option(help="Identity card of the list owner to disclose to.")],
+    trust: Annotated[Path, typer.Option(help="Directory of trusted identity cards.")],
+    out: Annotated[Path, typer.Option(help="Disclosure file to write (FILE.sealed).")],
+    match_id: Annotated[
+        list[str] | None, typer.Option("--match-id", help="A match id to disclose (repeat).")
+    ] = None,
+    match_ids: Annotated[
+        Path | None, typer.Option("--match-ids", help="File of match ids, one per line.")
+    ] = None,
+    all_matched: Annotated[
+        bool, typer.Option("--all-matched", help="Every matched row of the worklist.")
+    ] = False,
+    profile: Annotated[str | None, typer.Option(help="Input profile of the worklist.")] = None,
+) -> None:
+    """Seal the registry's NIK and No. KK of matched rows to a list owner (needs a PKS)."""
+    from padan import audit
+    from padan.disclosure import disclose as run_disclose
+    from padan.disclosure import read_match_ids
+    from padan.errors import InputError
+    from padan.identity import load_card, load_identity, load_trusted_cards
+
+    requested = [*(match_id or []), *(read_match_ids(match_ids) if match_ids else [])]
+    if all_matched == bool(requested or match_ids):
+        raise InputError("choose the rows: --match-id/--match-ids, or --all-matched (not both)")
+    identity = load_identity(key, read_passphrase())
+    summary = run_disclose(
+        worklist, identity=identity, recipient=load_card(to), trusted=load_trusted_cards(trust),
+        out=out, match_ids=None if all_matched else requested, profile=profile,
+    )
+    console.print(
+        f"Disclosure for {summary.recipient}: {summary.match_ids:,} match id(s), "
+        f"{summary.records:,} NIK/KK record(s), {summary.ganda:,} NIK ganda → {summary.path}",
+        markup=False,
+    )
+    audit.log_run("disclose", org=identity.card.org, inputs=[worklist, to], outputs=[out],
+                  counts=summary.counts())
+
+
+@app.command(name="apply")
+@handle_errors
+def apply_(
+    disclosure: Annotated[Path, typer.Argument(help="The sealed disclosure from Disdukcapil.")],
+    key: Annotated[Path, typer.Option(help="Your private key file.")],
+    trust: Annotated[Path, typer.Option(help="Directory of trusted identity cards.")],
+    worklist: Annotated[Path, typer.Option(help="Your worklist (from reconcile).")],
+    out: Annotated[Path, typer.Option(help="Corrected upload file to write (.csv).")],
+    log: Annotated[
+        Path | None, typer.Option(help="Change log CSV (default: OUT.changes.csv).")
+    ] = None,
+    profile: Annotated[str | None, typer.Option(help="Input profile of the worklist.")] = None,
+) -> None:
+    """Apply a disclosure: write a corrected upload file and a masked change log."""
+    from padan import audit
+    from padan.disclosure import apply_disclosure
+    from padan.identity import load_identity, load_trusted_cards
+
+    identity = load_identity(key, read_passphrase())
+    summary = apply_disclosure(
+        disclosure, identity=identity, trusted=load_trusted_cards(trust), worklist=worklist,
+        out=out, log=log, profile=profile,
+    )
+    table = Table(title=f"padan apply ← {summary.sender}", show_header=False)
+    table.add_row("Baris (rows)", f"{summary.rows:,}")
+    table.add_row("NIK diganti (NIK replaced)", f"{summary.nik_changed:,}")
+    table.add_row("KK diganti (KK replaced)", f"{summary.kk_changed:,}")
+    table.add_row("Perlu keputusan, NIK ganda (needs a decision)", f"{summary.needs_decision:,}")
+    table.add_row("Berkas koreksi (corrected file)", str(summary.corrected))
+    table.add_row("Catatan perubahan (change log)", str(summary.log))
+    console.print(table)
+    if summary.unknown_match_ids:
+        err_console.print(
+            f"[yellow]Peringatan:[/] {summary.unknown_match_ids:,} match id tidak ada di daftar "
+            "kerja ini (diabaikan; reconcile dijalankan ulang?) — ids not on this worklist, "
+            "ignored."
+        )
+    audit.log_run("apply", org=identity.card.org, inputs=[disclosure, worklist],
+                  outputs=[summary.corrected, summary.log], counts=summary.counts())
 
 
 # --- demo -------------------------------------------------------------------------------
@@ -457,6 +666,29 @@ def evaluate(
 def demo(
     people: Annotated[int, typer.Option(help="Registry size (people).")] = 2000,
     workdir: Annotated[Path | None, typer.Option(help="Working directory (default: a temporary one).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the synthetic data and match ids.")] = 1,
 ) -> None:
     """Run the whole flow (three roles) on built-in synthetic data and report accuracy."""
-    _todo("demo")
+    import tempfile
+
+    from padan.demo import run_demo
+    from padan.evaluate import evaluation_tables
+
+    with contextlib.ExitStack() as stack:
+        if workdir is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="padan-demo-")))
+        result = run_demo(workdir, people=people, seed=seed, say=lambda msg: console.print(f"[bold]{msg}[/]"))
+        holds = Table(title="Siapa memegang apa (who holds and sees what)")
+        holds.add_column("peran (role)")
+        holds.add_column("berkas (files)")
+        for org, folder in result.folders.items():
+            files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+            holds.add_row(org, "\n".join(files))
+        console.print(holds)
+        for table in evaluation_tables(result.evaluation):
+            console.print(table)
+        link_f1 = result.evaluation.link.f1 or 0.0
+        console.print(
+            f"Akurasi (accuracy): link F1 {link_f1:.4f}; NIK ganda F1 "
+            f"{(result.evaluation.nik_ganda.f1 or 0.0):.4f}. Folder: {workdir}"
+        )

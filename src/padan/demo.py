@@ -62,16 +62,20 @@ def run_demo(
         made = create_identity(org, role, folders[org], DEMO_PASSPHRASE, scrypt_n=DEMO_SCRYPT_N)
         cards[org] = made.card_path
     say("2. Tukar kartu identitas publik (exchange public identity cards)")
-    for org, folder in folders.items():
+    for folder in folders.values():
         for card in cards.values():
             shutil.copy(card, folder / "trust" / card.name)
 
     say("3. Disdukcapil membuat rahasia bersama, disegel untuk kedua pemilik data")
     create_secret(
-        folders[REGISTRY] / f"{REGISTRY}.key", DEMO_PASSPHRASE,
-        [cards[REGISTRY], cards[HEALTH]], folders[REGISTRY] / "secret",
+        folders[REGISTRY] / f"{REGISTRY}.key",
+        DEMO_PASSPHRASE,
+        [cards[REGISTRY], cards[HEALTH]],
+        folders[REGISTRY] / "secret",
     )
-    shutil.move(folders[REGISTRY] / "secret" / f"{HEALTH}.secret", folders[HEALTH] / f"{HEALTH}.secret")
+    shutil.move(
+        folders[REGISTRY] / "secret" / f"{HEALTH}.secret", folders[HEALTH] / f"{HEALTH}.secret"
+    )
 
     say("4. Data sintetis: registri untuk Disdukcapil, daftar CKG untuk Dinkes")
     data = workdir / "synthetic"
@@ -87,9 +91,11 @@ def run_demo(
     ):
         identity = load_identity(folders[org] / f"{org}.key", DEMO_PASSPHRASE)
         encoded[org] = encode_files(
-            [folders[org] / source], identity=identity,
+            [folders[org] / source],
+            identity=identity,
             secret=load_secret(secret_path, identity),
-            out=folders[org] / "out" / f"{Path(source).stem}.padan", role=role,  # type: ignore[arg-type]
+            out=folders[org] / "out" / f"{Path(source).stem}.padan",
+            role=role,  # type: ignore[arg-type]
         )
         shutil.copy(encoded[org].package, folders[COORDINATOR] / encoded[org].package.name)
 
@@ -97,23 +103,31 @@ def run_demo(
     coordinator = load_identity(folders[COORDINATOR] / f"{COORDINATOR}.key", DEMO_PASSPHRASE)
     link = link_run(
         [folders[COORDINATOR] / "siak.padan", folders[COORDINATOR] / "ckg.padan"],
-        coordinator=coordinator, trusted=load_trusted_cards(folders[COORDINATOR] / "trust"),
-        out_dir=folders[COORDINATOR] / "run", seed=seed,
+        coordinator=coordinator,
+        trusted=load_trusted_cards(folders[COORDINATOR] / "trust"),
+        out_dir=folders[COORDINATOR] / "run",
+        seed=seed,
     )
 
     say("7. Setiap pemilik membuka hasilnya sendiri (each owner reconciles its own result)")
     worklists = {}
     for org, source in ((REGISTRY, "siak.csv"), (HEALTH, "ckg.csv")):
-        result = shutil.copy(link.results[0].parent / f"{org}.result", folders[org] / f"{org}.result")
+        result = shutil.copy(
+            link.results[0].parent / f"{org}.result", folders[org] / f"{org}.result"
+        )
         worklists[org] = reconcile_run(
-            Path(result), identity=load_identity(folders[org] / f"{org}.key", DEMO_PASSPHRASE),
-            keymap=encoded[org].keymap, trusted=load_trusted_cards(folders[org] / "trust"),
-            inputs=[folders[org] / source], out=folders[org] / f"worklist-{Path(source).stem}.csv",
+            Path(result),
+            identity=load_identity(folders[org] / f"{org}.key", DEMO_PASSPHRASE),
+            keymap=encoded[org].keymap,
+            trusted=load_trusted_cards(folders[org] / "trust"),
+            inputs=[folders[org] / source],
+            out=folders[org] / f"worklist-{Path(source).stem}.csv",
         )
 
     say("8. Evaluasi terhadap kebenaran sintetis (evaluation against synthetic truth)")
     evaluation = evaluate(
-        data / "truth.csv", [w.path for w in worklists.values()],
+        data / "truth.csv",
+        [w.path for w in worklists.values()],
         json_path=workdir / "evaluation.json",
     )
     return DemoResult(workdir, folders, encoded, link, worklists, evaluation)

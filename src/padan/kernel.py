@@ -39,7 +39,7 @@ _BLOCK_SCRATCH_BYTES = 64 * 1024 * 1024
 @intrinsic
 def _popcount64(typingctx, word):
     """Population count of one 64-bit word, compiled to the ``popcnt`` instruction."""
-    if not isinstance(word, types.Integer):
+    if word != types.uint64:
         return None
     sig = types.int64(types.uint64)
 

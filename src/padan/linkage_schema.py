@@ -14,13 +14,20 @@ DEFAULT_SCHEMA = "padan-v1"
 
 
 @cache
-def load_linkage_schema(name: str = DEFAULT_SCHEMA) -> dict[str, Any]:
-    """Load a linkage schema by name from ``schemas/linkage/NAME.json``."""
+def _schema_text(name: str) -> str:
     path = schemas_dir() / "linkage" / f"{name}.json"
     if not path.is_file():
         known = sorted(p.stem for p in (schemas_dir() / "linkage").glob("*.json"))
         raise InputError(f"unknown linkage schema '{name}'; known: {', '.join(known)}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return path.read_text(encoding="utf-8")
+
+
+def load_linkage_schema(name: str = DEFAULT_SCHEMA) -> dict[str, Any]:
+    """Load a linkage schema by name from ``schemas/linkage/NAME.json``.
+
+    Every call returns a fresh copy: clkhash edits the schema dicts it is given.
+    """
+    return json.loads(_schema_text(name))
 
 
 def schema_fingerprint(name: str = DEFAULT_SCHEMA) -> str:

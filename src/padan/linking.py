@@ -8,6 +8,7 @@ coordinator sees only record ids, Bloom filters and keyed tokens.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import secrets
@@ -15,12 +16,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from padan.assignment import Links, best_links, clusters
-from padan.bloom import field_layouts
+from padan.bloom import FieldLayout, field_layouts
 from padan.candidates import BlockingStats, block_pairs, candidate_pairs
 from padan.comparison import compare_pairs, pack_words
 from padan.errors import InputError, VerificationError
@@ -34,6 +35,24 @@ from padan.results import OwnerResult, write_result
 from padan.scoring import FSModel, fit_em, level_frequencies, log_odds_bits
 
 Progress = Callable[[str], None]
+
+
+class PairComparer(Protocol):
+    """Where the heavy pair comparison runs: in-process (default) or on a cluster.
+
+    Any implementation must return exactly what :func:`padan.comparison.compare_pairs`
+    returns for the same arguments, in the same order, so decisions never depend on it.
+    """
+
+    def __call__(
+        self,
+        a: np.ndarray,
+        b: np.ndarray,
+        i: np.ndarray,
+        j: np.ndarray,
+        layouts: Sequence[FieldLayout],
+        cuts: Sequence[Sequence[float]],
+    ) -> np.ndarray: ...
 
 
 @dataclass(slots=True)
@@ -121,7 +140,8 @@ def _decision(schema: Mapping[str, Any]) -> Mapping[str, Any]:
 class Comparer:
     """Compares record pairs field by field as the linkage schema says."""
 
-    def __init__(self, schema: Mapping[str, Any]):
+    def __init__(self, schema: Mapping[str, Any], compare: PairComparer = compare_pairs):
+        self.compare = compare
         self.layouts = field_layouts(schema)
         self.cuts = [f["levels"] for f in schema["fields"]]
         self.n_levels = [len(c) for c in self.cuts]
@@ -131,7 +151,7 @@ class Comparer:
 
     def levels(self, a: np.ndarray, b: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Comparison levels of pairs (a[i], b[j]) of packed CLKs."""
-        return compare_pairs(a, b, i, j, self.layouts, self.cuts)
+        return self.compare(a, b, i, j, self.layouts, self.cuts)
 
     def u_from_random_pairs(self, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
         """u probabilities from random pairs (fixed seed: results stay reproducible)."""
@@ -191,8 +211,14 @@ def train_m(
         masked = [comparer.fields.index(f) for f in (*involved, *ignore)]
         levels = comparer.levels(a, b, i, j)
         levels[:, masked] = -1
-        model = fit_em(levels, comparer.n_levels, comparer.fields, u=u, prior=0.1,
-                       iterations=comparer.iterations)
+        model = fit_em(
+            levels,
+            comparer.n_levels,
+            comparer.fields,
+            u=u,
+            prior=0.1,
+            iterations=comparer.iterations,
+        )
         for f in range(len(comparer.fields)):
             if f not in masked:
                 estimates[f].append(model.m[f])
@@ -204,10 +230,13 @@ def train_m(
 
 
 def fit_link_model(
-    registry: RecordsTable, lists: Sequence[RecordsTable], schema: Mapping[str, Any]
+    registry: RecordsTable,
+    lists: Sequence[RecordsTable],
+    schema: Mapping[str, Any],
+    compare: PairComparer = compare_pairs,
 ) -> ListPairs:
     """Block and compare every list with the registry; fit one Fellegi–Sunter model."""
-    comparer = Comparer(schema)
+    comparer = Comparer(schema, compare)
     b = pack_words(registry.clk)
     cap = schema["blocking"]["max_block_pairs"]
     stats, pairs, levels = BlockingStats(), [], []
@@ -229,8 +258,14 @@ def fit_link_model(
     m = train_m(comparer, a, b, merged.blocks, registry.blocks, u, schema)
     total = float(n_list) * len(registry)
     model = fit_em(
-        all_levels, comparer.n_levels, comparer.fields, u=u, m=m, fit_m=False,
-        prior=min(n_list, len(registry)) / total, total_pairs=total,
+        all_levels,
+        comparer.n_levels,
+        comparer.fields,
+        u=u,
+        m=m,
+        fit_m=False,
+        prior=min(n_list, len(registry)) / total,
+        total_pairs=total,
         iterations=comparer.iterations,
     )
     return ListPairs(pairs, all_levels, model, stats)
@@ -241,6 +276,7 @@ def deduplicate_registry(
     schema: Mapping[str, Any],
     threshold_bits: float,
     link_model: FSModel | None,
+    compare: PairComparer = compare_pairs,
 ) -> tuple[np.ndarray, Stage]:
     """Cluster registry records that are one person (NIK ganda); return person ids.
 
@@ -249,7 +285,7 @@ def deduplicate_registry(
     address (another region, another family card), so those fields are left out.
     Without one (a registry alone), m is fitted on the registry's own pairs.
     """
-    comparer = Comparer(schema)
+    comparer = Comparer(schema, compare)
     a = pack_words(registry.clk)
     i, j, stats = candidate_pairs(registry.blocks, None, schema["blocking"]["max_block_pairs"])
     if len(i) == 0:
@@ -260,14 +296,31 @@ def deduplicate_registry(
     prior = 0.01 * len(registry) / total
     if link_model is None:
         m = train_m(comparer, a, a, registry.blocks, None, u, schema)
-        model = fit_em(levels, comparer.n_levels, comparer.fields, u=u, prior=prior, m=m,
-                       fit_m=False, total_pairs=total, iterations=comparer.iterations)
+        model = fit_em(
+            levels,
+            comparer.n_levels,
+            comparer.fields,
+            u=u,
+            prior=prior,
+            m=m,
+            fit_m=False,
+            total_pairs=total,
+            iterations=comparer.iterations,
+        )
     else:
         ignored = [comparer.fields.index(f) for f in _decision(schema)["dedup_ignore_fields"]]
         levels[:, ignored] = -1
-        model = fit_em(levels, comparer.n_levels, comparer.fields, u=u, prior=prior,
-                       m=link_model.m, fit_m=False, total_pairs=total,
-                       iterations=comparer.iterations)
+        model = fit_em(
+            levels,
+            comparer.n_levels,
+            comparer.fields,
+            u=u,
+            prior=prior,
+            m=link_model.m,
+            fit_m=False,
+            total_pairs=total,
+            iterations=comparer.iterations,
+        )
     bits = log_odds_bits(levels, model)
     accept = bits >= threshold_bits
     person = clusters(len(registry), i[accept], j[accept])
@@ -301,7 +354,9 @@ class _Ids:
     """Random identifiers for match ids and duplicate groups (seeded when asked)."""
 
     def __init__(self, seed: int | None):
-        self._rng: random.Random = random.Random(seed) if seed is not None else secrets.SystemRandom()
+        self._rng: random.Random = (
+            random.Random(seed) if seed is not None else secrets.SystemRandom()
+        )
         self._used: set[str] = set()
 
     def new(self, prefix: str) -> str:
@@ -320,7 +375,11 @@ def _band(bits: float, schema: Mapping[str, Any]) -> Confidence:
 
 
 def _list_status(
-    nik: int, kk: int, target: int, person: np.ndarray, reg_nik_person: Mapping[int, int],
+    nik: int,
+    kk: int,
+    target: int,
+    person: np.ndarray,
+    reg_nik_person: Mapping[int, int],
     reg_kk: np.ndarray,
 ) -> Status:
     owner = reg_nik_person.get(nik) if nik else None
@@ -341,11 +400,19 @@ def decide(
     seed: int | None = None,
     match_probability: float | None = None,
     progress: Progress | None = None,
+    compare: PairComparer = compare_pairs,
 ) -> LinkOutcome:
-    """Run deduplication and linkage over verified packages and assign statuses and ids."""
+    """Run deduplication and linkage over verified packages and assign statuses and ids.
+
+    ``compare`` only chooses where pair comparison runs (see :class:`PairComparer`).
+    """
     say = progress or (lambda _msg: None)
     schema = load_linkage_schema(_extra(packages[0].manifest, "schema"))
-    p = match_probability if match_probability is not None else _decision(schema)["match_probability"]
+    p = (
+        match_probability
+        if match_probability is not None
+        else _decision(schema)["match_probability"]
+    )
     if not 0 < p < 1:
         raise InputError("--threshold must be a probability between 0 and 1")
     threshold_bits = math.log2(p / (1 - p))
@@ -357,12 +424,12 @@ def decide(
     lists = [pkg.table for pkg in list_pkgs]
     started = time.perf_counter()
     say("Membandingkan daftar dengan registri (comparing lists with the registry)")
-    fitted = fit_link_model(registry, lists, schema)
+    fitted = fit_link_model(registry, lists, schema, compare)
     timings["link_model_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
     say("Mencari NIK ganda di data registri (registry deduplication)")
-    person, dedup = deduplicate_registry(registry, schema, threshold_bits, fitted.model)
+    person, dedup = deduplicate_registry(registry, schema, threshold_bits, fitted.model, compare)
     timings["dedup_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -403,7 +470,9 @@ def decide(
             if target >= 0 and lk.ambiguous[row]:
                 out.append(MatchRow(rid, Status.RAGU, confidence=Confidence.RENDAH))
                 continue
-            status = _list_status(int(nik[row]), int(kk[row]), target, person, reg_nik_person, reg_kk)
+            status = _list_status(
+                int(nik[row]), int(kk[row]), target, person, reg_nik_person, reg_kk
+            )
             if target < 0:
                 out.append(MatchRow(rid, status))
                 continue
@@ -450,7 +519,11 @@ def decide(
 
 
 def write_results(
-    outcome: LinkOutcome, *, coordinator: Identity, trusted: Mapping[str, Card], out_dir: Path,
+    outcome: LinkOutcome,
+    *,
+    coordinator: Identity,
+    trusted: Mapping[str, Card],
+    out_dir: Path,
     run_id: str,
 ) -> list[Path]:
     """Seal one result per owner organisation (all its packages) into ``out_dir``."""
@@ -466,8 +539,11 @@ def write_results(
                 "owner": owner.org,
                 "coordinator": coordinator.card.org,
                 "datasets": [
-                    {"dataset": p.manifest.dataset, "role": p.manifest.role,
-                     "records": p.manifest.record_count}
+                    {
+                        "dataset": p.manifest.dataset,
+                        "role": p.manifest.role,
+                        "records": p.manifest.record_count,
+                    }
                     for p in pkgs
                 ],
             },
@@ -477,6 +553,14 @@ def write_results(
         write_result(path, result, coordinator=coordinator, owner=owner)
         written.append(path)
     return written
+
+
+def _pair_comparer(cluster: str | None) -> contextlib.AbstractContextManager[PairComparer]:
+    if cluster is None:
+        return contextlib.nullcontext(compare_pairs)
+    from padan.distributed import dask_comparer  # Dask is imported only when asked for
+
+    return dask_comparer(cluster)
 
 
 @dataclass(slots=True)
@@ -500,13 +584,25 @@ def link_run(
     seed: int | None = None,
     match_probability: float | None = None,
     progress: Progress | None = None,
+    cluster: str | None = None,
 ) -> LinkSummary:
-    """``padan link``: verify, match, and write sealed results plus the aggregate report."""
+    """``padan link``: verify, match, and write sealed results plus the aggregate report.
+
+    ``cluster`` (``local[:N]`` or a scheduler address) runs pair comparison on Dask;
+    nothing is written until every stage has finished.
+    """
     if coordinator.card.role != "coordinator":
         raise InputError(f"{coordinator.card.org} is not a coordinator key")
     started = time.perf_counter()
     packages = load_packages(paths, trusted)
-    outcome = decide(packages, seed=seed, match_probability=match_probability, progress=progress)
+    with _pair_comparer(cluster) as compare:
+        outcome = decide(
+            packages,
+            seed=seed,
+            match_probability=match_probability,
+            progress=progress,
+            compare=compare,
+        )
     run_id = (
         f"{random.Random(seed).getrandbits(64):016x}" if seed is not None else secrets.token_hex(8)
     )

@@ -23,14 +23,13 @@ def mask_digits(text: str, keep_head: int = 4, keep_tail: int = 4) -> str:
     ``3673 **** **** 0001``; letters and separators stay as they are.
     """
     total = sum(c.isdigit() for c in text)
+    head = keep_head if total >= 2 * keep_head else 0  # a short fragment shows nothing
     tail_from = total - keep_tail if total > keep_head + keep_tail + 4 else total
-    if total <= keep_head + keep_tail + 4:
-        keep_head = min(keep_head, total // 2)  # short values: show at most half
     out: list[str] = []
     seen = 0
     for char in text:
         if char.isdigit():
-            out.append(char if seen < keep_head or seen >= tail_from else "*")
+            out.append(char if seen < head or seen >= tail_from else "*")
             seen += 1
         else:
             out.append(char)

@@ -250,10 +250,12 @@ class CsvTable(InputTable):
                 if self.encoding == "utf-8-sig":
                     handle.read(len(codecs.BOM_UTF8))
             reader = csv.reader(lines, delimiter=self.delimiter)
-            number = 0
+            number = previous_line = span = 0
+            values: list[str] = []
             try:
                 for values in reader:
                     number += 1
+                    span, previous_line = reader.line_num - previous_line, reader.line_num
                     if number <= self._skip:
                         continue
                     numeric: Sequence[int] = ()
@@ -261,6 +263,12 @@ class CsvTable(InputTable):
                     if "E+" in joined or "e+" in joined or ".0" in joined:
                         numeric = [i for i, v in enumerate(values) if _EXCEL_NUMBER.fullmatch(v)]
                     yield number, values, numeric
+                if span > 1 and values and values[-1].endswith("\n"):
+                    # The csv module ends a quote left open at the end of the file silently,
+                    # swallowing every later line into one cell: refuse instead.
+                    raise InputError(
+                        f"{self.source}: row {number} opens a quote that is never closed"
+                    )
             except csv.Error as exc:
                 raise InputError(
                     f"{self.source}: cannot read row {number + 1}: {exc} (an unclosed quote?)"

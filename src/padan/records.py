@@ -12,7 +12,7 @@ from pathlib import Path
 
 from padan.errors import InputError
 from padan.identifiers import Finding, check_kk, check_nik, nik_disagreements
-from padan.masking import mask_number
+from padan.masking import mask_digits, mask_number
 from padan.model import CANONICAL_FIELDS, Problem, Record, RowRef, SourceRow
 from padan.normalise import (
     normalise_address,
@@ -42,7 +42,7 @@ def _report(
     """Attach findings as Problems; an identifier's raw text goes in only masked."""
     for code, detail in findings:
         if identifier is not None and code not in ("nik_missing", "kk_missing"):
-            masked = mask_number(identifier.strip())
+            masked = mask_digits(identifier.strip())
             detail = f"{masked}, {detail}" if detail else masked
         elif detail:
             # A NIK typed into the wrong column must not surface through a detail either.

@@ -133,10 +133,22 @@ def render_html(report: dict[str, Any]) -> str:
         f"<h2>Ambang (threshold)</h2><p>{html.escape(report['threshold']['method'])}: "
         f"p ≥ {report['threshold']['match_probability']:.3f} "
         f"({threshold:.2f} bits).</p>"
-        + _svg_histogram(report["linkage"], threshold, "Skor pasangan daftar–registri (list–registry pair scores)")
-        + _svg_histogram(report["deduplication"], threshold, "Skor pasangan dalam registri (registry pair scores)")
+        + _svg_histogram(
+            report["linkage"],
+            threshold,
+            "Skor pasangan daftar–registri (list–registry pair scores)",
+        )
+        + _svg_histogram(
+            report["deduplication"],
+            threshold,
+            "Skor pasangan dalam registri (registry pair scores)",
+        )
         + "<h2>Rincian (details)</h2><pre>"
-        + html.escape(json.dumps({k: report[k] for k in ("deduplication", "linkage", "timings_seconds")}, indent=1))
+        + html.escape(
+            json.dumps(
+                {k: report[k] for k in ("deduplication", "linkage", "timings_seconds")}, indent=1
+            )
+        )
         + "</pre></html>"
     )
 

@@ -74,16 +74,18 @@ def _from_bytes(payload: bytes) -> OwnerResult:
             confidence=Confidence(conf) if conf else None,
         )
         for rid, status, match_id, dup, conf in zip(
-            cols["record_id"], cols["status"], cols["match_id"], cols["dup_group"],
-            cols["confidence"], strict=True,
+            cols["record_id"],
+            cols["status"],
+            cols["match_id"],
+            cols["dup_group"],
+            cols["confidence"],
+            strict=True,
         )
     ]
     return OwnerResult(meta, rows)
 
 
-def write_result(
-    path: Path, result: OwnerResult, *, coordinator: Identity, owner: Card
-) -> None:
+def write_result(path: Path, result: OwnerResult, *, coordinator: Identity, owner: Card) -> None:
     """Seal ``result`` to ``owner`` (signed by the coordinator) and write it atomically."""
     sealed = seal(
         _to_bytes(result),

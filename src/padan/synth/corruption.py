@@ -10,6 +10,7 @@ through the error model of ``SynthOptions``; the error types applied are kept fo
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from collections import deque
 from typing import NamedTuple
@@ -138,13 +139,14 @@ class ListBuilder:
         self._outsiders_per_visitor = options.outsider_rate / registry_share
         self._bayi_per_visitor = options.bayi_rate / registry_share
         # Cumulative thresholds for the mutually exclusive NIK damage (one draw per row).
-        o = options
-        self._nik_damage = (
-            (o.nik_missing_rate, truth.NIK_MISSING),
-            (o.nik_missing_rate + o.nik_excel_sci_rate, truth.NIK_EXCEL_SCI),
-            (o.nik_missing_rate + o.nik_excel_sci_rate + o.nik_excel_trunc_rate, truth.NIK_EXCEL_TRUNC),
-            (o.nik_missing_rate + o.nik_excel_sci_rate + o.nik_excel_trunc_rate + o.nik_typo_rate, truth.NIK_TYPO),
-        )  # fmt: skip
+        nik_rates = (
+            options.nik_missing_rate,
+            options.nik_excel_sci_rate,
+            options.nik_excel_trunc_rate,
+            options.nik_typo_rate,
+        )
+        nik_tags = (truth.NIK_MISSING, truth.NIK_EXCEL_SCI, truth.NIK_EXCEL_TRUNC, truth.NIK_TYPO)
+        self._nik_damage = tuple(zip(itertools.accumulate(nik_rates), nik_tags, strict=True))
         self.rows: list[ListRow] = []
 
     # --- who is listed --------------------------------------------------------------------

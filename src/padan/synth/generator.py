@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from padan.files import atomic_open
 from padan.synth import truth
@@ -149,7 +150,7 @@ def _run_shard(options: SynthOptions, shard: Shard, work: Path) -> _ShardResult:
     return _ShardResult(chunk, rows, errors, lists.rows, lists.list_only_people)
 
 
-def _merge_registry(path: Path, results: list[_ShardResult], truth_handle) -> int:  # noqa: ANN001
+def _merge_registry(path: Path, results: list[_ShardResult], truth_handle: IO[str]) -> int:
     """Concatenate the registry chunks into ``path``; number their truth rows."""
     row = 1
     with atomic_open(path, newline="") as registry_handle:

@@ -9,6 +9,7 @@ Names are stored as SIAK writes them: upper case, words separated by one space.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from faker import Faker
@@ -17,7 +18,13 @@ from padan.synth.rng import Rng
 
 # --- hand-made pools (given names; no pool holds a full real person's name) -----------
 
-_MALE_TRADITIONAL = (
+
+def _words(text: str) -> tuple[str, ...]:
+    """Split a pool on spaces; ``_`` joins a two-word name (``ABDUL_ROHMAN``)."""
+    return tuple(word.replace("_", " ") for word in text.split())
+
+
+_MALE_TRADITIONAL = _words(
     # Javanese
     "SUTRISNO SUPARMAN SUKARDI WARSITO SLAMET SUYANTO MULYADI SARMADI JUMADI SUGIONO PARJO "
     "TUKIMAN SUPRIYADI BAMBANG JOKO AGUS BUDI HERU EKO WAHYU HARYONO SUDARSONO SUMARNO "
@@ -28,25 +35,26 @@ _MALE_TRADITIONAL = (
     # Bantenese
     "JAHRUDIN SARIPUDIN MASRUDIN SAMSUDIN JAENUDIN KHOERUDIN SANWANI MARSUKI SAKRANI JUHRI "
     "SARPANI ASMAWI MUHDI RUSMIN SUPENDI JAMHARI MURSIDI ARSAD SAMLANI MASKUR"
-).split()
-_MALE_ARABIC = (
+)
+_MALE_ARABIC = _words(
     "AHMAD ABDULLAH HASAN HUSEIN IBRAHIM ISMAIL YUSUF UMAR USMAN ALI FAUZI HIDAYAT SYARIF "
     "RAHMAT SAIFUL NURDIN HASANUDIN JAMALUDIN ZAINAL ARIF SOLEH MAULANA SYAMSUL KHOIRUL "
     "MUKHLIS NASRULLAH SYAIFUL IMRON AMIR ZAKARIA MUSTOFA FATHURROHMAN IHSAN HAMDAN HILMI "
-    "FAHMI RIDWAN SYAHRUL ARIFIN SODIKIN ROHIM ANWAR KHOLIL SOPIAN JAELANI ZAENAL"
-).split() + ["ABDUL ROHMAN", "ABDUL AZIS", "ABDUL HAKIM", "ABDUL MALIK", "ABDUL GOFUR"]
-_MALE_MODERN = (
+    "FAHMI RIDWAN SYAHRUL ARIFIN SODIKIN ROHIM ANWAR KHOLIL SOPIAN JAELANI ZAENAL "
+    "ABDUL_ROHMAN ABDUL_AZIS ABDUL_HAKIM ABDUL_MALIK ABDUL_GOFUR"
+)
+_MALE_MODERN = _words(
     "RIZKY FAJAR DIMAS RAKA ADITYA BAYU DAFFA RAFI ALIF FARHAN ZAKI NAUFAL ARKAN REVAN GILANG "
     "ANDIKA RIFKY ILHAM FIKRI RAFFA KEVIN DIRGA YOGA ALDI FERDI RANGGA AZKA ATHAR DZAKY HAIKAL "
     "RAIHAN FADLAN GHIFARI"
-).split()
-_MALE_SECOND = (
+)
+_MALE_SECOND = _words(
     "SAPUTRA PRATAMA HIDAYAT SETIAWAN KURNIAWAN RAMADHAN NUGROHO WIJAYA SANTOSO FIRMANSYAH "
     "MAULANA HAKIM FAUZI RAHMAN SAPUTRO PRASETYO PURNAMA GUNAWAN HIDAYATULLAH ALFARIZI AKBAR "
     "FIRDAUS SUBAGJA SUPRIATNA SOPIAN MULYANA SUHERMAN KUSNADI HERMAWAN SUNANDAR JAELANI "
     "SOBARI ROSADI SAEPULLOH NURJAMAN"
-).split()
-_FEMALE_TRADITIONAL = (
+)
+_FEMALE_TRADITIONAL = _words(
     # Javanese
     "SUMINAH SUMARNI WARTINI SULASTRI SUKARSIH KARSIH TARSIH RASMINAH JURIAH KASMINI SUNARTI "
     "SUHARTINI PARMI WAGINEM PAINEM SUKINAH SUPARTI SUMIATI RUSMINI WATINI SUNARSIH TUMINAH "
@@ -57,28 +65,30 @@ _FEMALE_TRADITIONAL = (
     # Bantenese
     "MULYANAH JUMANAH SARWIYAH ROHANAH MASANAH NASIAH SAMINAH MARFUAH JAMILAH ROSIDAH SALMIAH "
     "MARSIAH ASIAH JUHRIAH SANIAH MURNIAH ROHIMAH TARIAH KURNIAH"
-).split()
-_FEMALE_ARABIC = (
+)
+_FEMALE_ARABIC = _words(
     "AMINAH FATIMAH KHADIJAH AISYAH MARYAM ZAINAB HALIMAH ROHMAH MASITOH NURHAYATI RUKAYAH "
     "JUBAEDAH HASANAH MAESAROH SAODAH UMAYAH HABIBAH NAFISAH SOPIAH SYARIFAH KHOIRUNNISA ULFAH "
     "LATIFAH MUNAWAROH NURJANAH FAUZIAH RAHMAWATI AZIZAH SA'ADAH NURLAELA"
-).split()
-_FEMALE_MODERN = (
+)
+_FEMALE_MODERN = _words(
     "PUTRI NABILA AULIA ZAHRA SALSABILA NAYLA AZZAHRA KEISHA ALYA NADIA DINDA CITRA ANISA "
     "AMELIA FITRI INDAH RINA WULAN DEWI AYU NOVITA RATNA DIAN INTAN MELATI SYIFA HANA KHANZA "
     "NAURA"
-).split()
-_FEMALE_SECOND = (
+)
+_FEMALE_SECOND = _words(
     "RAHAYU LESTARI WULANDARI PERMATASARI PUSPITASARI NURHALIZA SAFITRI ANGGRAINI HANDAYANI "
     "KURNIASIH MARLINA KOMALASARI SUSANTI YULIANTI RAMADHANI FEBRIANTI OKTAVIANI MAHARANI "
     "ASTUTI UTAMI NINGSIH SUSILAWATI"
-).split()
+)
 _FEMALE_PREFIXES = ("SITI", "SITI", "SRI", "NUR", "DEWI", "NENG")
 
 MUHAMMAD_FORMS = ("MUHAMMAD", "MUHAMAD", "MOHAMAD", "MOHAMMAD", "MOCHAMAD", "MOCHAMMAD")
 """How the registry spells Muhammad (full forms only)."""
 _MUHAMMAD_WEIGHTS = (45, 20, 10, 10, 8, 7)
-_MUHAMMAD_DRAW = tuple(f for f, w in zip(MUHAMMAD_FORMS, _MUHAMMAD_WEIGHTS, strict=True) for _ in range(w))
+_MUHAMMAD_DRAW = tuple(
+    f for f, w in zip(MUHAMMAD_FORMS, _MUHAMMAD_WEIGHTS, strict=True) for _ in range(w)
+)
 _MUHAMMAD_SHORT = ("M.", "MOCH.", "MOH.", "MUH.", "MUHAMMAD", "MUHAMAD", "MOCHAMAD")
 """How a clerk may write it on a health list."""
 
@@ -105,8 +115,9 @@ class NamePools:
     streets: tuple[str, ...]
 
 
-def _unique(values: list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(v.upper() for v in values))
+def _unique(*groups: Iterable[str]) -> tuple[str, ...]:
+    """The names of all groups, upper case, first occurrence only (order kept)."""
+    return tuple(dict.fromkeys(name.upper() for group in groups for name in group))
 
 
 def build_name_pools(seed: int) -> NamePools:
@@ -119,14 +130,14 @@ def build_name_pools(seed: int) -> NamePools:
     faker_last_female = [fake.last_name_female() for _ in range(150)]
     streets = [fake.street_name() for _ in range(300)]
     return NamePools(
-        male_traditional=_unique(_MALE_TRADITIONAL + faker_male[:200]),
+        male_traditional=_unique(_MALE_TRADITIONAL, faker_male[:200]),
         male_arabic=_unique(_MALE_ARABIC),
-        male_modern=_unique(_MALE_MODERN + faker_male[200:]),
-        male_second=_unique(_MALE_SECOND + faker_last_male),
+        male_modern=_unique(_MALE_MODERN, faker_male[200:]),
+        male_second=_unique(_MALE_SECOND, faker_last_male),
         female_traditional=_unique(_FEMALE_TRADITIONAL),
         female_arabic=_unique(_FEMALE_ARABIC),
-        female_modern=_unique(_FEMALE_MODERN + faker_female),  # Faker's are mostly modern
-        female_second=_unique(_FEMALE_SECOND + faker_last_female),
+        female_modern=_unique(_FEMALE_MODERN, faker_female),  # Faker's are mostly modern
+        female_second=_unique(_FEMALE_SECOND, faker_last_female),
         streets=_unique(streets),
     )
 
@@ -178,7 +189,9 @@ class NameSampler:
             if rng.random() < _MUHAMMAD_SHARE[era]:
                 words.insert(0, rng.pick(_MUHAMMAD_DRAW))
         elif rng.random() < _FEMALE_PREFIX_SHARE[era]:
-            words.insert(0, rng.pick(_FEMALE_PREFIXES))
+            prefix = rng.pick(_FEMALE_PREFIXES)
+            if not first.startswith(prefix):  # no "NUR NURLAELA"
+                words.insert(0, prefix)
         if rng.random() < _BANTEN_NOBLE_SHARE:
             words.insert(0, "TB." if sex == 1 else "RATU")
         return " ".join(dict.fromkeys(words))  # never the same word twice

@@ -35,7 +35,9 @@ class SynthOptions:
     )
     xlsx: bool = field(
         default=False,
-        metadata={"help": "Write the per-puskesmas files as .xlsx (Excel-damaged NIKs as numbers)."},
+        metadata={
+            "help": "Write the per-puskesmas files as .xlsx (Excel-damaged NIKs as numbers)."
+        },
     )
     reference_date: dt.date = field(
         default=dt.date(2025, 11, 3),
@@ -91,9 +93,7 @@ class SynthOptions:
     nik_ganda_other_rate: float = _rate(
         0.50, "Share of a NIK-ganda person's list rows that carry the OTHER NIK."
     )
-    kk_old_rate: float = _rate(
-        0.05, "Rows with an old family card number (family moved or split)."
-    )
+    kk_old_rate: float = _rate(0.05, "Rows with an old family card number (family moved or split).")
     kk_missing_rate: float = _rate(0.10, "Rows with a blank KK number.")
     birth_date_missing_rate: float = _rate(0.02, "Rows with a blank birth date.")
     mother_missing_rate: float = _rate(0.15, "Rows with a blank mother's name.")

@@ -8,8 +8,8 @@ per prefix and date); KK = kecamatan (6) + recording date DDMMYY + serial (4).
 
 from __future__ import annotations
 
-import datetime as dt
 import bisect
+import datetime as dt
 import heapq
 import itertools
 from collections.abc import Iterator
@@ -99,7 +99,9 @@ class NumberIssuer:
 
     def kk(self, prefix: str, recorded: dt.date) -> str:
         """A new family card number recorded in kecamatan ``prefix`` on ``recorded``."""
-        return self._issue(f"{prefix}{recorded.day:02d}{recorded.month:02d}{recorded.year % 100:02d}")
+        return self._issue(
+            f"{prefix}{recorded.day:02d}{recorded.month:02d}{recorded.year % 100:02d}"
+        )
 
 
 @dataclass(slots=True)
@@ -177,9 +179,7 @@ def add_years(date: dt.date, years: int) -> dt.date:
         return date.replace(year=date.year + years, day=28)
 
 
-def make_household(
-    rng: Rng, names: NameSampler, kec: Kecamatan, kk: str
-) -> Household:
+def make_household(rng: Rng, names: NameSampler, kec: Kecamatan, kk: str) -> Household:
     """A household address in ``kec`` (kampung, street or housing estate) with card ``kk``."""
     r = rng.random()
     if r < 0.45:
@@ -288,7 +288,9 @@ class Population:
         infant = None
         if mother is not None:
             mother_age = self._age(mother)
-            children = bisect.bisect(_CHILD_COUNT_CUMULATIVE, rng.random() * _CHILD_COUNT_CUMULATIVE[-1])
+            children = bisect.bisect(
+                _CHILD_COUNT_CUMULATIVE, rng.random() * _CHILD_COUNT_CUMULATIVE[-1]
+            )
             for _ in range(children):
                 age = mother_age - rng.between(19, 42)
                 if not 0 <= age <= 25:

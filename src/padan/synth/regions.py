@@ -31,12 +31,9 @@ class Kecamatan:
     code: str
     name: str
     kabkota: str
+    town: str
+    """The regency/city name as written in a birth place (``SERANG``)."""
     kelurahan: tuple[str, ...]
-
-    @property
-    def town(self) -> str:
-        """The regency/city name as written in a birth place (``SERANG``)."""
-        return town_name(self.kabkota)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +70,7 @@ def kecamatan(code: str) -> Kecamatan:
         code=code,
         name=entry["nama_kecamatan"],
         kabkota=entry["nama_kabkota"],
+        town=town_name(entry["nama_kabkota"]),
         kelurahan=_kelurahan_codes(code, entry["nama_kabkota"]),
     )
 
@@ -106,7 +104,11 @@ class RegionData:
         result = []
         for i in range(max(count, len(self.kecamatan))):
             kec = self.kecamatan[i % len(self.kecamatan)]
-            label = kec.name if i < len(self.kecamatan) else f"{kec.name} {i // len(self.kecamatan) + 1}"
+            label = (
+                kec.name
+                if i < len(self.kecamatan)
+                else f"{kec.name} {i // len(self.kecamatan) + 1}"
+            )
             slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
             result.append(Puskesmas(name=f"Puskesmas {label}", slug=slug, kecamatan=kec.code))
         return tuple(result)

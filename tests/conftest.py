@@ -1,0 +1,55 @@
+"""Shared fixtures: identities, a linkage secret and small synthetic flows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from padan.identity import Identity, new_identity
+from padan.linkage_schema import schema_fingerprint
+from padan.secret import LinkageSecret, load_secret, new_secret
+
+
+@dataclass
+class Parties:
+    """Two data owners, a coordinator, and the owners' shared linkage secret."""
+
+    registry: Identity
+    health: Identity
+    coordinator: Identity
+    secret: LinkageSecret
+
+    @property
+    def trusted(self) -> dict:
+        return {p.card.fingerprint: p.card for p in (self.registry, self.health, self.coordinator)}
+
+
+def make_parties(directory: Path) -> Parties:
+    """Fresh identities and a secret sealed to both owners (in memory, fast)."""
+    registry = new_identity("disdukcapil-uji", "owner")
+    health = new_identity("dinkes-uji", "owner")
+    coordinator = new_identity("koordinator-uji", "coordinator")
+    new_secret(registry, [registry.card, health.card], schema_fingerprint(), directory)
+    secret = load_secret(directory / f"{registry.card.org}.secret", registry)
+    return Parties(registry, health, coordinator, secret)
+
+
+@pytest.fixture(scope="module")
+def parties(tmp_path_factory: pytest.TempPathFactory) -> Parties:
+    return make_parties(tmp_path_factory.mktemp("secret"))
+
+
+@pytest.fixture
+def new_parties():
+    """Factory for a further, independent set of parties (another secret)."""
+    return make_parties
+
+
+@pytest.fixture(scope="session")
+def demo_flow(tmp_path_factory: pytest.TempPathFactory):
+    """The whole three-role flow on 800 synthetic people (seed 1), run once per session."""
+    from padan.demo import run_demo
+
+    return run_demo(tmp_path_factory.mktemp("demo"), people=800, seed=1)

@@ -1,0 +1,95 @@
+"""The benchmark harness: metrics by hand, and ``python -m benchmarks --quick`` end to end.
+
+No timing is asserted: speed is what the benchmarks report, not what tests check.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DEPENDENCIES = ("recordlinkage", "splink")
+REFERENCES = ("anonlink", "splink")
+
+
+@pytest.fixture
+def metrics(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import benchmarks.metrics
+
+    return benchmarks.metrics
+
+
+def test_pairwise_scores_ignore_pair_order_and_self_pairs(metrics) -> None:
+    truth = [("a1", "b1"), ("a2", "b2"), ("a3", "b3")]
+    predicted = [("b1", "a1"), ("a2", "b9"), ("a4", "a4")]
+    scores = metrics.pairwise_scores(predicted, truth)
+    assert (scores.true_positives, scores.false_positives, scores.false_negatives) == (1, 1, 2)
+    assert scores.precision == 0.5
+    assert scores.recall == pytest.approx(1 / 3)
+    assert scores.f1 == pytest.approx(0.4)
+
+
+def test_cluster_scores_count_implied_pairs(metrics) -> None:
+    truth = [{"a", "b", "c"}, {"d"}]
+    # Splitting off "c" loses 2 of the 3 implied pairs; a wrong merge adds 1.
+    scores = metrics.cluster_scores([{"a", "b"}, {"c", "d"}], truth)
+    assert (scores.true_positives, scores.false_positives, scores.false_negatives) == (1, 1, 2)
+    assert metrics.cluster_scores(truth, truth).f1 == 1.0
+
+
+def test_connected_components_join_chains(metrics) -> None:
+    clusters = metrics.connected_components([("a", "b"), ("c", "b"), ("d", "e")])
+    assert sorted(map(sorted, clusters)) == [["a", "b", "c"], ["d", "e"]]
+
+
+def test_empty_predictions_score_zero_recall(metrics) -> None:
+    scores = metrics.pairwise_scores([], [("a", "b")])
+    assert (scores.precision, scores.recall, scores.f1) == (1.0, 0.0, 0.0)
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory) -> dict:
+    missing = [name for name in BENCH_DEPENDENCIES if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.skip(f"needs the bench dependency group ({', '.join(missing)} missing)")
+    output = tmp_path_factory.mktemp("bench") / "quick.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "FEBRL accuracy" in result.stdout and "Dice comparisons/s" in result.stdout
+    return json.loads(output.read_text())
+
+
+@pytest.mark.parametrize("key", ["febrl4_pairwise_f1", "febrl4_cluster_f1", "febrl3_cluster_f1"])
+def test_quick_run_reports_f1_of_each_system(quick_report: dict, key: str) -> None:
+    scores = quick_report[key]
+    assert set(scores) == {"padan", *REFERENCES}
+    for name in REFERENCES:
+        assert 0.0 <= scores[name] <= 1.0
+        # Both references link FEBRL well; far less means the harness is broken.
+        assert scores[name] > 0.9, f"{name} {key} = {scores[name]}"
+
+
+def test_quick_run_reports_dice_speed_and_machine(quick_report: dict) -> None:
+    assert quick_report["quick"] is True
+    assert quick_report["dice_ratio_vs_anonlink_1t"] > 0
+    dice = quick_report["dice"]
+    assert dice["comparisons"] == dice["records"][0] * dice["records"][1]
+    assert dice["candidates"] > 0  # the pairs both kernels agreed on
+    machine = quick_report["machine"]
+    assert machine["cpu_count"] >= 1
+    assert machine["versions"]["numba"] and machine["versions"]["numpy"]
+    assert set(quick_report["seconds"]) == {"febrl", "dice"}
