@@ -10,6 +10,9 @@ every record of the other at the tutorial threshold, 0.8.
   the left file with the whole right file (anonlink's C++ kernel holds the GIL, so
   threads do not help it; the process pool is started before timing).
 
+A last table shows how the kernel's cost grows with input size: both files together
+(10 000 CLKs) compared with themselves at three sizes, on all threads.
+
 Each timing is the best of several repeats. Both sides must return exactly the same
 candidate pairs with the same scores (to 1e-12), or the benchmark fails.
 """
@@ -35,6 +38,8 @@ with warnings.catch_warnings():
     from anonlink.similarities import dice_coefficient_accelerated
 
 THRESHOLD = reference_anonlink.THRESHOLD
+SCALING_SIZES = (2500, 5000, 10000)
+QUICK_SCALING_SIZES = (250, 500, 1000)
 Candidates = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -81,6 +86,26 @@ def _best_time(func: Callable[[], Candidates], repeats: int) -> tuple[float, Can
     return best, result
 
 
+def _scaling(clks: list[bitarray], sizes: tuple[int, ...], repeats: int) -> list[dict]:
+    """Kernel time for the first ``size`` CLKs against themselves, for each size."""
+    packed = kernel.pack_clks(clks)
+    rows = []
+    for size in sizes:
+        part = packed[:size]
+        seconds, _ = _best_time(
+            lambda part=part: kernel.dice_all_pairs(part, part, THRESHOLD), repeats
+        )
+        rows.append(
+            {
+                "records": size,
+                "comparisons": size * size,
+                "seconds": round(seconds, 4),
+                "comparisons_per_second": round(size * size / seconds),
+            }
+        )
+    return rows
+
+
 def run(quick: bool) -> tuple[dict, list[Table]]:
     """Time both kernels on 1 and 2 threads; return JSON and a table."""
     task = febrl.febrl4(febrl.QUICK_RECORDS if quick else None)
@@ -114,6 +139,7 @@ def run(quick: bool) -> tuple[dict, list[Table]]:
             return None
         return round(rates[f"padan_{threads}t"] / rates[f"anonlink_{threads}t"], 3)
 
+    scaling = _scaling(clks_a + clks_b, QUICK_SCALING_SIZES if quick else SCALING_SIZES, repeats)
     summary = {
         "dice_ratio_vs_anonlink_1t": ratio(1),
         "dice_ratio_vs_anonlink_2t": ratio(2),
@@ -124,9 +150,10 @@ def run(quick: bool) -> tuple[dict, list[Table]]:
             "candidates": candidates,
             "repeats": repeats,
             "comparisons_per_second": {key: round(rate) for key, rate in rates.items()},
+            "scaling": scaling,
         },
     }
-    return summary, [_table(rates, comparisons, candidates, ratio)]
+    return summary, [_table(rates, comparisons, candidates, ratio), _scaling_table(scaling)]
 
 
 def _table(rates: dict[str, float], comparisons: int, candidates: int, ratio) -> Table:
@@ -144,4 +171,18 @@ def _table(rates: dict[str, float], comparisons: int, candidates: int, ratio) ->
                 f"{rates[f'anonlink_{threads}t'] / 1e6:.1f}",
                 f"[bold]{ratio(threads):.2f}×[/]",
             )
+    return table
+
+
+def _scaling_table(scaling: list[dict]) -> Table:
+    table = Table(title=f"padan kernel, n × n CLKs, all threads, threshold {THRESHOLD}")
+    for heading in ("n", "comparisons", "seconds", "M comparisons/s"):
+        table.add_column(heading, justify="right")
+    for row in scaling:
+        table.add_row(
+            f"{row['records']:,}",
+            f"{row['comparisons']:,}",
+            f"{row['seconds']:.3f}",
+            f"{row['comparisons_per_second'] / 1e6:.1f}",
+        )
     return table

@@ -6,11 +6,7 @@ columns only, ``None`` for missing values):
 * ``link(left, right) -> set[(left_rec_id, right_rec_id)]``: the predicted links;
 * ``dedup(records) -> list[set[rec_id]]``: the predicted clusters (singletons optional).
 
-padan's own pipeline is registered here once ``padan encode`` / ``padan link`` exist::
-
-    SYSTEMS["padan"] = System(link=padan_link, dedup=padan_dedup, description="...")
-
-Until then its column in the report is ``null``.
+padan's own pipeline (``benchmarks/padan_system.py``) runs the same code as the CLI.
 """
 
 from __future__ import annotations
@@ -20,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from benchmarks import reference_anonlink, reference_splink
+from benchmarks import padan_system, reference_anonlink, reference_splink
 
 LinkFunction = Callable[[pd.DataFrame, pd.DataFrame], set[tuple[str, str]]]
 DedupFunction = Callable[[pd.DataFrame], list[set[str]]]
@@ -36,6 +32,11 @@ class System:
 
 
 SYSTEMS: dict[str, System] = {
+    "padan": System(
+        link=padan_system.link,
+        dedup=padan_system.dedup,
+        description="padan: field-level CLKs, keyed blocking, Fellegi-Sunter by EM",
+    ),
     "anonlink": System(
         link=reference_anonlink.link,
         dedup=reference_anonlink.dedup,

@@ -1,4 +1,4 @@
-"""Pair comparison on Dask: identical decisions to the in-process run, retries, no partial output."""
+"""Pair comparison on Dask: same decisions as the in-process run, retries, no partial output."""
 
 from __future__ import annotations
 
@@ -18,27 +18,38 @@ from padan.linkage_schema import load_linkage_schema
 from padan.linking import Comparer, decide, link_run, load_packages
 from padan.results import read_result
 from padan.synth import SynthOptions, generate
-from tests.conftest import Parties
 
 # Workers in separate processes import this module by name; ship it by value instead.
 cloudpickle.register_pickle_by_value(__import__(__name__))
 
 
 @pytest.fixture(scope="module")
-def packages(tmp_path_factory: pytest.TempPathFactory, parties: Parties) -> list[Path]:
+def packages(tmp_path_factory: pytest.TempPathFactory, parties) -> list[Path]:
     """A registry and two list packages (two puskesmas) of 500 synthetic people."""
     root = tmp_path_factory.mktemp("dask")
     generate(root / "data", SynthOptions(people=500, seed=7, lists=1))
     lists = sorted(p for p in (root / "data").glob("ckg*.csv"))
     assert len(lists) == 2
     made = [
-        encode_files([root / "data" / "siak.csv"], identity=parties.registry,
-                     secret=parties.secret, out=root / "siak.padan", role="registry", workers=1)
+        encode_files(
+            [root / "data" / "siak.csv"],
+            identity=parties.registry,
+            secret=parties.secret,
+            out=root / "siak.padan",
+            role="registry",
+            workers=1,
+        )
     ]
     for source in lists:
         made.append(
-            encode_files([source], identity=parties.health, secret=parties.secret,
-                         out=root / f"{source.stem}.padan", role="list", workers=1)
+            encode_files(
+                [source],
+                identity=parties.health,
+                secret=parties.secret,
+                out=root / f"{source.stem}.padan",
+                role="list",
+                workers=1,
+            )
         )
     return [m.package for m in made]
 
@@ -46,8 +57,12 @@ def packages(tmp_path_factory: pytest.TempPathFactory, parties: Parties) -> list
 @pytest.fixture(scope="module")
 def client():
     """Two in-process workers with one thread each (fast to start)."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                      dashboard_address=None) as cluster, Client(cluster) as c:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as c,
+    ):
         yield c
 
 
@@ -85,7 +100,8 @@ def test_chunks_are_concatenated_in_pair_order(client) -> None:
     got = dask(a, b, i, j, comparer.layouts, comparer.cuts)
     assert len(dask._chunks(len(i))) == 4
     np.testing.assert_array_equal(got, expected)
-    assert dask(a, b, i[:0], j[:0], comparer.layouts, comparer.cuts).shape == (0, len(comparer.cuts))
+    empty = dask(a, b, i[:0], j[:0], comparer.layouts, comparer.cuts)
+    assert empty.shape == (0, len(comparer.cuts))
     assert len(dask._scattered) == 2  # each array went to the workers once
     dask.close()
 
@@ -129,8 +145,13 @@ def test_a_lost_worker_process_is_replaced_and_the_result_is_unchanged(
 ) -> None:
     loaded = load_packages(packages, parties.trusted)
     local = decide(loaded, seed=5)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as c:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as c,
+    ):
+        c.wait_for_workers(2)  # the CLKs must reach both workers to survive losing one
         comparer = DaskPairComparer(c, kernel=_dies_once(tmp_path / "died"))
         remote = decide(loaded, seed=5, compare=comparer)
         comparer.close()
@@ -143,8 +164,9 @@ def test_link_run_on_a_cluster_writes_the_same_sealed_results(
 ) -> None:
     kwargs = {"coordinator": parties.coordinator, "trusted": parties.trusted, "seed": 9}
     local = link_run(packages, out_dir=tmp_path / "local", **kwargs)
-    remote = link_run(packages, out_dir=tmp_path / "dask",
-                      cluster=client.scheduler.address, **kwargs)
+    remote = link_run(
+        packages, out_dir=tmp_path / "dask", cluster=client.scheduler.address, **kwargs
+    )
     assert remote.run_id == local.run_id
     assert remote.report["datasets"] == local.report["datasets"]
     assert remote.report["linkage"] == local.report["linkage"]
@@ -166,8 +188,13 @@ def test_a_run_that_fails_while_comparing_writes_nothing(
     out = tmp_path / "run"
     out.mkdir()
     with pytest.raises(MemoryError):
-        link_run(packages, coordinator=parties.coordinator, trusted=parties.trusted,
-                 out_dir=out, cluster=client.scheduler.address)
+        link_run(
+            packages,
+            coordinator=parties.coordinator,
+            trusted=parties.trusted,
+            out_dir=out,
+            cluster=client.scheduler.address,
+        )
     assert list(out.iterdir()) == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import numba
 import numpy as np
 import pytest
 from bitarray import bitarray
@@ -204,8 +205,10 @@ def test_thread_counts_and_blocks_do_not_change_results(monkeypatch) -> None:
     b = kernel.pack_clks(_bitarrays(_with_near_copies(rng, bits_a, 0.1)))
     expected = kernel_reference.dice_all_pairs(a, b, 0.7)
     assert len(expected[0]) > len(a) / 2
-    for threads in (1, 2):
+    before = numba.get_num_threads()
+    for threads in range(1, min(2, numba.config.NUMBA_NUM_THREADS) + 1):
         _assert_same_candidates(kernel.dice_all_pairs(a, b, 0.7, threads=threads), expected)
+    assert numba.get_num_threads() == before  # the thread count is restored
     # A tiny scratch budget forces many blocks, including a short last one.
     monkeypatch.setattr(kernel, "_BLOCK_SCRATCH_BYTES", 1)
     _assert_same_candidates(kernel.dice_all_pairs(a, b, 0.7, threads=1), expected)

@@ -368,6 +368,11 @@ def test_sharded_generation_keeps_identifiers_unique(
                             if "not_in_registry" in errors_of(t) and "repeat" not in errors_of(t)
                             and len(errors_of(t)) == 1)  # fmt: skip
     assert max(outsider_niks.values()) == 1
+    # The shard plan, not the number of cores, decides the output.
+    monkeypatch.setattr(generator_module.os, "cpu_count", lambda: 1)
+    generate(tmp_path / "one-core", data.options)
+    for name in ("siak.csv", "ckg.csv", "truth.csv"):
+        assert (tmp_path / name).read_bytes() == (tmp_path / "one-core" / name).read_bytes()
 
 
 def test_options_are_validated() -> None:

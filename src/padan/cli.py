@@ -463,6 +463,13 @@ def link(
         float | None,
         typer.Option(help="Match probability to accept a pair (default: 0.5 of the EM model)."),
     ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            help="Compare pairs on Dask: local[:N] starts N local workers (default 2), or a "
+            "scheduler address such as tcp://SCHEDULER:8786. Results equal the local run."
+        ),
+    ] = None,
 ) -> None:
     """Verify and match packages; write one sealed result per owner and a report."""
     from padan import audit
@@ -474,6 +481,7 @@ def link(
         summary = link_run(
             packages, coordinator=coordinator, trusted=load_trusted_cards(trust), out_dir=out,
             seed=seed, match_probability=threshold, progress=lambda msg: status.update(msg),
+            cluster=cluster,
         )
     table = Table(title=f"padan link · run {summary.run_id}")
     table.add_column("package")

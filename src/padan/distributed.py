@@ -14,6 +14,7 @@ EM, assignment and sealing stay on the coordinator (see ``docs/scale.md``).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import threading
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,7 @@ from typing import Any
 import numba
 import numpy as np
 from distributed import Client, Future, LocalCluster
+from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
 
 from padan.bloom import FieldLayout
@@ -99,7 +101,7 @@ class DaskPairComparer:
         n_chunks = max(workers, math.ceil(n_pairs / self.chunk_pairs))
         n_chunks = max(1, min(n_chunks, math.ceil(n_pairs / MIN_CHUNK_PAIRS)))
         bounds = np.linspace(0, n_pairs, n_chunks + 1).astype(np.int64)
-        return [slice(int(s), int(e)) for s, e in zip(bounds[:-1], bounds[1:], strict=True)]
+        return [slice(int(s), int(e)) for s, e in itertools.pairwise(bounds)]
 
     def __call__(
         self,
@@ -119,16 +121,25 @@ class DaskPairComparer:
         self._calls += 1
         futures = [
             self.client.submit(
-                _levels_chunk, self.kernel, on_a, on_b, i[part].astype(index),
-                j[part].astype(index), list(layouts), [list(c) for c in cuts],
-                self.kernel_threads, key=f"padan-levels-{self._calls}-{n}",
-                retries=self.retries, pure=False,
+                _levels_chunk,
+                self.kernel,
+                on_a,
+                on_b,
+                i[part].astype(index),
+                j[part].astype(index),
+                list(layouts),
+                [list(c) for c in cuts],
+                self.kernel_threads,
+                key=f"padan-levels-{self._calls}-{n}",
+                retries=self.retries,
+                pure=False,
             )
             for n, part in enumerate(self._chunks(len(i)))
         ]
         try:
             parts = self.client.gather(futures)
-        except (KilledWorker, OSError) as exc:
+        except (KilledWorker, FutureCancelledError, OSError) as exc:
+            # A worker died too often, or every copy of a scattered CLK array was lost.
             raise PadanError(
                 f"perbandingan di klaster Dask gagal (cluster comparison failed): "
                 f"{type(exc).__name__}: {exc}"
@@ -163,15 +174,18 @@ def parse_cluster(spec: str) -> tuple[str, int | str]:
 def dask_client(spec: str) -> Iterator[Client]:
     """A client for ``spec``: a fresh ``LocalCluster`` (``local[:N]``) or a scheduler address.
 
-    A local cluster has N worker processes with one thread each and is shut down on exit.
+    A local cluster has N worker processes with one thread each and is shut down on exit;
+    the client waits for all of them, so the CLK arrays are broadcast to every worker.
     """
     kind, value = parse_cluster(spec)
     with contextlib.ExitStack() as stack:
         if kind == "local":
             cluster = stack.enter_context(
                 LocalCluster(
-                    n_workers=int(value), threads_per_worker=1, processes=True,
-                    dashboard_address=None,
+                    n_workers=int(value),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",  # any free port: never clash
                 )
             )
             address: Any = cluster
@@ -184,6 +198,8 @@ def dask_client(spec: str) -> Iterator[Client]:
                 f"tidak dapat terhubung ke scheduler Dask (cannot reach the Dask scheduler) "
                 f"at {value}: {exc}"
             ) from None
+        if kind == "local":
+            client.wait_for_workers(int(value), timeout=CONNECT_TIMEOUT_SECONDS)
         yield client
 
 

@@ -99,6 +99,19 @@ def _name_year(r: Record) -> str | None:
     return f"{tokens[0][:4]}:{last}:{r.birth_date.year}"
 
 
+def _name_prefixes(r: Record) -> str | None:
+    # First three letters of the first and last name, no date: survives a wrong date.
+    tokens = _name_tokens(r)
+    return f"{tokens[0][:3]}:{tokens[-1][:3]}" if len(tokens) > 1 else None
+
+
+def _last_name_year(r: Record) -> str | None:
+    tokens = _name_tokens(r)
+    if len(tokens) < 2 or not r.birth_date:
+        return None
+    return f"{tokens[-1]}:{r.birth_date.year}"
+
+
 def _name_sorted(r: Record) -> str | None:
     # Sorted tokens: given name and family name in either order share the block.
     return " ".join(sorted(_name_tokens(r))) or None
@@ -113,6 +126,8 @@ BLOCK_SOURCES: dict[str, Callable[[Record], str | None]] = {
     "nik15": _nik15,
     "name_year": _name_year,
     "name_sorted": _name_sorted,
+    "name_prefixes": _name_prefixes,
+    "last_name_year": _last_name_year,
     "kk": lambda r: r.kk,
 }
 """Blocking key values, by the names used in ``schemas/linkage``; None means no key."""

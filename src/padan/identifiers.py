@@ -338,11 +338,11 @@ def _check_number(
         prefix = text[:15] if text[6:12] != "000000" else _rounded_prefix(text[:15])
     elif text[12:] == "0000":
         findings.append(Finding(codes.serial_zero))
-        value, prefix = None, text[:15]
+        value, prefix = None, text[:12]  # the serial itself is wrong; its cause unknown
     if not date_valid(text[6:12]):
         findings.append(Finding(codes.date_invalid))
         value = None
-        prefix = text[:6] if is_known_district(text) else None
+        prefix = prefix[:6] if prefix and is_known_district(text) else None
     elif not is_known_district(text):
         detail = "regency known, kecamatan not listed" if is_known_regency(text) else ""
         findings.append(Finding(codes.region_unknown, detail))

@@ -34,6 +34,8 @@ WORD_BYTES = 8
 # Scratch memory for one block of rows in dice_all_pairs (row candidates are written
 # densely before being compacted), which bounds memory whatever the input size.
 _BLOCK_SCRATCH_BYTES = 64 * 1024 * 1024
+# Below this many comparisons one thread is faster than waking the others.
+_PARALLEL_MIN_COMPARISONS = 1 << 17
 
 
 @intrinsic
@@ -49,11 +51,13 @@ def _popcount64(typingctx, word):
     return sig, codegen
 
 
-@njit(parallel=True, fastmath=False, cache=True)
+# Popcounts and compaction are linear and cheap: they run on one thread, so each kernel
+# call opens a single parallel region (waking threads costs milliseconds on a busy box).
+@njit(fastmath=False, cache=True)
 def _popcounts(packed):
     n, words = packed.shape
     out = np.empty(n, dtype=np.int32)
-    for i in prange(n):
+    for i in range(n):
         count = 0
         for w in range(words):
             count += _popcount64(packed[i, w])
@@ -187,9 +191,9 @@ def _all_pairs_block(a, pop_a, b, pop_b, need, start, cols, scores, counts):
                 _row_candidates(a, pop_a, b, pop_b, need, start + rest, rest, cols, scores, counts)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _compact_block(cols, scores, counts, offsets, out_j, out_score):
-    for r in prange(counts.shape[0]):
+    for r in range(counts.shape[0]):
         base = offsets[r]
         for k in range(counts[r]):
             out_j[base + k] = cols[r, k]
@@ -211,6 +215,13 @@ def _numba_threads(threads: int | None) -> Iterator[None]:
         yield
     finally:
         numba.set_num_threads(previous)
+
+
+def _threads_for(comparisons: int, threads: int | None) -> int | None:
+    """``threads``, or a single thread when there is too little work to share."""
+    if threads is None and comparisons < _PARALLEL_MIN_COMPARISONS:
+        return 1
+    return threads
 
 
 def pack_clks(clks: Sequence[bitarray] | np.ndarray) -> np.ndarray:
@@ -251,11 +262,9 @@ def _check_same_width(a: np.ndarray, b: np.ndarray) -> None:
         raise ValueError(f"filters of different widths: {a.shape[1]} and {b.shape[1]} words")
 
 
-def popcounts(packed: np.ndarray, *, threads: int | None = None) -> np.ndarray:
+def popcounts(packed: np.ndarray) -> np.ndarray:
     """Number of set bits of every packed filter, as ``int32``."""
-    packed = _check_packed(packed, "packed")
-    with _numba_threads(threads):
-        return _popcounts(packed)
+    return _popcounts(_check_packed(packed, "packed"))
 
 
 def dice_pairs(
@@ -269,7 +278,8 @@ def dice_pairs(
     """Dice coefficient of the candidate pairs ``(a[i[k]], b[j[k]])``, as ``float64``.
 
     ``a`` and ``b`` come from ``pack_clks``; ``i`` and ``j`` are equal-length index arrays.
-    Pairs are scored in parallel; the result is in the order of the pairs.
+    Pairs are scored in parallel on ``threads`` threads (default: numba's setting, or one
+    thread for a small batch); the result is in the order of the pairs.
     """
     a = _check_packed(a, "a")
     b = _check_packed(b, "b")
@@ -284,7 +294,7 @@ def dice_pairs(
     for rows, packed, name in ((rows_a, a, "i"), (rows_b, b, "j")):
         if rows.min() < 0 or rows.max() >= packed.shape[0]:
             raise IndexError(f"{name} holds a row index outside 0..{packed.shape[0] - 1}")
-    with _numba_threads(threads):
+    with _numba_threads(_threads_for(rows_a.size, threads)):
         return _dice_pairs(a, _popcounts(a), b, _popcounts(b), rows_a, rows_b)
 
 
@@ -300,8 +310,8 @@ def dice_all_pairs(
     The same candidates and scores as anonlink's ``dice_coefficient_accelerated``, but
     sorted by ``i`` then ``j`` (anonlink sorts by descending score). Pairs whose popcounts
     alone rule them out (Dice ≤ 2·min(pa, pb)/(pa + pb)) are never compared. ``threads``
-    sets the number of numba threads for this call (default: numba's current setting).
-    Returns ``int64`` row indices into ``a`` and ``b`` and ``float64`` scores.
+    sets the number of numba threads for this call (default: numba's current setting, or
+    one thread below ``_PARALLEL_MIN_COMPARISONS`` comparisons). Returns ``int64`` row indices into ``a`` and ``b`` and ``float64`` scores.
     """
     a = _check_packed(a, "a")
     b = _check_packed(b, "b")
@@ -310,7 +320,7 @@ def dice_all_pairs(
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
     _check_same_width(a, b)
     threshold = float(threshold)
-    with _numba_threads(threads):
+    with _numba_threads(_threads_for(n * m, threads)):
         pop_a = _popcounts(a)
         pop_b = _popcounts(b)
         need = _min_intersections(a.shape[1] * 64, threshold)

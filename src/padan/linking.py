@@ -128,8 +128,6 @@ def load_packages(paths: Sequence[Path], trusted: Mapping[str, Card]) -> list[Lo
             f"exactly one registry package is needed, got {len(registries)} "
             "(encode the registry with --role registry)"
         )
-    if len(loaded) < 2:
-        raise InputError("give at least one list package besides the registry")
     return loaded
 
 
@@ -424,17 +422,22 @@ def decide(
     lists = [pkg.table for pkg in list_pkgs]
     started = time.perf_counter()
     say("Membandingkan daftar dengan registri (comparing lists with the registry)")
-    fitted = fit_link_model(registry, lists, schema, compare)
+    # A registry alone is deduplicated only (NIK ganda), with its own model.
+    fitted = fit_link_model(registry, lists, schema, compare) if lists else None
     timings["link_model_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
     say("Mencari NIK ganda di data registri (registry deduplication)")
-    person, dedup = deduplicate_registry(registry, schema, threshold_bits, fitted.model, compare)
+    person, dedup = deduplicate_registry(
+        registry, schema, threshold_bits, fitted.model if fitted else None, compare
+    )
     timings["dedup_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
     say("Memilih pasangan terbaik (choosing best links)")
-    links, link_stage = link_lists(lists, fitted, person, schema, threshold_bits)
+    links, link_stage = (
+        link_lists(lists, fitted, person, schema, threshold_bits) if fitted else ([], None)
+    )
     timings["assign_seconds"] = time.perf_counter() - started
 
     ids = _Ids(seed)

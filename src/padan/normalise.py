@@ -39,10 +39,10 @@ for _number, _names in enumerate(
 ):
     _MONTHS.update(dict.fromkeys(_names.split(), _number))
 
-_TIME_SUFFIX = re.compile(r"[ T]\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?$")
+_TIME_SUFFIX = re.compile(r"[ t]\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?$")
 _YMD = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _DMY = re.compile(r"(\d{1,2})[-/.\s](\d{1,2})[-/.\s](\d{4}|\d{2})")
-_DIGITS = re.compile(r"\d{4,8}(?:\.\d+)?")
+_DIGITS = re.compile(r"\d{1,8}(?:\.\d+)?")
 _DAY_MONTH_NAME = re.compile(r"(\d{1,2})[\s\-/.]*([a-z]+)\.?[\s\-/.,]*(\d{4}|\d{2})")
 _MONTH_NAME_DAY = re.compile(r"([a-z]+)\.?\s*(\d{1,2})(?:st|nd|rd|th)?,?\s*(\d{4})")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)

@@ -53,6 +53,8 @@ class ReadStats:
     ragged_rows: int = 0
     fallback_lines: int = 0
     """CSV lines that were not valid UTF-8 and were decoded as cp1252/Latin-1."""
+    utf8_lines: int = 0
+    """CSV lines with non-ASCII text that decoded as UTF-8 (with the above: mixed)."""
 
 
 def _clean_headers(values: Sequence[str]) -> list[str]:
@@ -183,13 +185,8 @@ class CsvTable(InputTable):
                     f"{self.source} is an Excel workbook, not CSV text: rename it to .xlsx"
                 )
             raise InputError(f"{self.source} is not a text file (binary content)")
-        if sample.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        try:
-            codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-        except UnicodeDecodeError:
-            return "cp1252"
-        return "utf-8"
+        # Lines that are not UTF-8 fall back to cp1252 one by one (see _lines).
+        return "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
 
     def _sample_text(self, sample: bytes) -> str:
         if self.encoding == "utf-16":
@@ -217,10 +214,11 @@ class CsvTable(InputTable):
         return best
 
     def describe(self) -> dict[str, str | int | None]:
-        """Format facts: encoding (``+cp1252`` when some lines fell back) and delimiter."""
+        """Format facts: encoding and delimiter. Complete once the rows were read: a file
+        whose non-ASCII lines are all cp1252 says ``cp1252``, a mixed one ``utf-8+cp1252``."""
         encoding = self.encoding
-        if self.stats.fallback_lines and encoding != "cp1252":
-            encoding += "+cp1252"
+        if self.stats.fallback_lines:
+            encoding = f"{encoding}+cp1252" if self.stats.utf8_lines else "cp1252"
         return {**super().describe(), "encoding": encoding, "delimiter": self.delimiter}
 
     def progress(self) -> tuple[int, int]:
@@ -234,11 +232,16 @@ class CsvTable(InputTable):
             done += len(line)
             if done - self._done > 1 << 20:
                 self._done = done
+            if line.isascii():
+                yield line.decode("ascii")
+                continue
             try:
-                yield line.decode("utf-8")
+                text = line.decode("utf-8")
+                stats.utf8_lines += 1
             except UnicodeDecodeError:
                 stats.fallback_lines += 1
-                yield _decode_line(line)[0]
+                text = _decode_line(line)[0]
+            yield text
         self._done = done
 
     def _raw_rows(self) -> Iterator[tuple[int, list[str], Sequence[int]]]:

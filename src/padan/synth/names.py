@@ -98,6 +98,11 @@ _MUHAMMAD_SHARE = (0.06, 0.10, 0.16)
 _FEMALE_PREFIX_SHARE = (0.30, 0.20, 0.10)
 _BANTEN_NOBLE_SHARE = 0.015  # Tubagus (TB.) for men, RATU for women
 _THREE_WORDS = (0.10, 0.20, 0.35)
+# First given name: weights of the (traditional, Arabic-origin, modern) pools.
+_FIRST_NAME_WEIGHTS = {
+    1: ((0.55, 0.40, 0.05), (0.35, 0.40, 0.25), (0.08, 0.32, 0.60)),
+    2: ((0.60, 0.35, 0.05), (0.35, 0.35, 0.30), (0.08, 0.27, 0.65)),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,63 +147,68 @@ def build_name_pools(seed: int) -> NamePools:
     )
 
 
+def _mixture(weighted: tuple[tuple[tuple[str, ...], float], ...]) -> tuple[str, ...]:
+    """One flat tuple whose uniform draw follows the pools' weights (uniform within a pool).
+
+    Drawing from it costs one index instead of a weighted choice and a second draw.
+    """
+    size = 4096
+    table: list[str] = []
+    for pool, weight in weighted:
+        count = round(weight * size)
+        table.extend(pool[i % len(pool)] for i in range(max(count, len(pool) if weight else 0)))
+    return tuple(table)
+
+
 class NameSampler:
     """Draws plausible full names for a sex and birth year from ``NamePools``."""
 
     def __init__(self, pools: NamePools, rng: Rng) -> None:
-        self._rng = rng
+        self._random = rng.random
         self._streets = pools.streets
         p = pools
-        # Per generation: (pool, cumulative weight) for the first given name.
+        given = {
+            1: (p.male_traditional, p.male_arabic, p.male_modern),
+            2: (p.female_traditional, p.female_arabic, p.female_modern),
+        }
         self._first = {
-            1: (
-                ((p.male_traditional, 0.55), (p.male_arabic, 0.95), (p.male_modern, 1.0)),
-                ((p.male_traditional, 0.35), (p.male_arabic, 0.75), (p.male_modern, 1.0)),
-                ((p.male_traditional, 0.08), (p.male_arabic, 0.40), (p.male_modern, 1.0)),
-            ),
-            2: (
-                ((p.female_traditional, 0.60), (p.female_arabic, 0.95), (p.female_modern, 1.0)),
-                ((p.female_traditional, 0.35), (p.female_arabic, 0.70), (p.female_modern, 1.0)),
-                ((p.female_traditional, 0.08), (p.female_arabic, 0.35), (p.female_modern, 1.0)),
-            ),
+            (sex, era): _mixture(tuple(zip(given[sex], weights, strict=True)))
+            for sex, by_era in _FIRST_NAME_WEIGHTS.items()
+            for era, weights in enumerate(by_era)
         }
-        self._second = {
-            1: (p.male_second, p.male_arabic, p.male_modern),
-            2: (p.female_second, p.female_arabic, p.female_modern),
+        second = {1: p.male_second, 2: p.female_second}
+        self._second = {  # a surname-like word, or another given name
+            sex: _mixture(((second[sex], 1 / 3), (given[sex][1], 1 / 3), (given[sex][2], 1 / 3)))
+            for sex in (1, 2)
         }
-
-    def _pick_first(self, sex: int, era: int) -> str:
-        r = self._rng.random()
-        for pool, cumulative in self._first[sex][era]:
-            if r < cumulative:
-                return self._rng.pick(pool)
-        raise AssertionError("cumulative weights end at 1.0")
 
     def name(self, sex: int, birth_year: int) -> str:
         """A full name (upper case) for sex 1 (male) / 2 (female) born in ``birth_year``."""
-        rng = self._rng
+        random = self._random  # hot path: plain indexing instead of helper calls
         era = 0 if birth_year < 1970 else 1 if birth_year < 1995 else 2
-        first = self._pick_first(sex, era)
-        if rng.random() < _SINGLE_WORD[era] and " " not in first:
+        firsts = self._first[sex, era]
+        first = firsts[int(random() * len(firsts))]
+        if random() < _SINGLE_WORD[era] and " " not in first:
             words = [first]
         else:
-            words = [first, rng.pick(rng.pick(self._second[sex]))]
-            if rng.random() < _THREE_WORDS[era]:
-                words.insert(1, self._pick_first(sex, era))
+            seconds = self._second[sex]
+            words = [first, seconds[int(random() * len(seconds))]]
+            if random() < _THREE_WORDS[era]:
+                words.insert(1, firsts[int(random() * len(firsts))])
         if sex == 1:
-            if rng.random() < _MUHAMMAD_SHARE[era]:
-                words.insert(0, rng.pick(_MUHAMMAD_DRAW))
-        elif rng.random() < _FEMALE_PREFIX_SHARE[era]:
-            prefix = rng.pick(_FEMALE_PREFIXES)
+            if random() < _MUHAMMAD_SHARE[era]:
+                words.insert(0, _MUHAMMAD_DRAW[int(random() * len(_MUHAMMAD_DRAW))])
+        elif random() < _FEMALE_PREFIX_SHARE[era]:
+            prefix = _FEMALE_PREFIXES[int(random() * len(_FEMALE_PREFIXES))]
             if not first.startswith(prefix):  # no "NUR NURLAELA"
                 words.insert(0, prefix)
-        if rng.random() < _BANTEN_NOBLE_SHARE:
+        if random() < _BANTEN_NOBLE_SHARE:
             words.insert(0, "TB." if sex == 1 else "RATU")
         return " ".join(dict.fromkeys(words))  # never the same word twice
 
     def street(self) -> str:
         """A street name from Faker's ``id_ID`` pool, upper case (``JL. ASTANA ANYAR``)."""
-        return self._rng.pick(self._streets)
+        return self._streets[int(self._random() * len(self._streets))]
 
 
 def last_word(name: str) -> str | None:
