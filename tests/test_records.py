@@ -82,11 +82,13 @@ def test_no_raw_nik_or_kk_in_any_problem_detail() -> None:
 
 def test_a_nik_typed_into_another_column_is_masked_in_details(tmp_path: Path) -> None:
     path = tmp_path / "ckg.csv"
-    path.write_text("NAMA,TGL LAHIR\nSiti,3673015708759001\n")
-    (record,) = read_records([path])
-    assert codes(record) == ["birth_date_invalid"]
-    assert "3673015708759001" not in record.problems[0].detail
-    assert "3673********9001" in record.problems[0].detail
+    path.write_text(
+        "NAMA,TGL LAHIR,JK\nSiti,3673015708759001,L\nAni,3673 0157 0875 9002,3673015708759003\n"
+    )
+    first, second = read_records([path])
+    assert codes(first) == ["birth_date_invalid"]
+    assert first.problems[0].detail == "3673********9001"
+    assert [p.detail for p in second.problems] == ["3673********9003", "3673 **** **** 9002"]
 
 
 def test_sex_and_birth_date_disagreeing_with_the_nik(tmp_path: Path) -> None:

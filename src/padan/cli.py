@@ -101,9 +101,6 @@ def counting_progress(description: str) -> Iterator[Callable[[int], None]]:
 FilesArg = Annotated[list[Path], typer.Argument(help="Input files (CSV or XLSX).", show_default=False)]
 
 
-def _todo(name: str) -> None:
-    raise PadanError(f"'padan {name}' is not implemented yet")
-
 
 # --- check (input layer, validation) ---------------------------------------------
 

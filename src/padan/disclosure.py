@@ -28,7 +28,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,6 @@ class ApplySummary:
     needs_decision: int = 0
     unknown_match_ids: int = 0
     """Disclosed ids absent from the worklist (e.g. reconcile was re-run): ignored."""
-    per_status: dict[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Counts for the audit log."""
@@ -391,13 +390,11 @@ def apply_disclosure(
     changes: list[list[str]] = []
     for row in rows:
         summary.rows += 1
-        status = row.get("padan_status", "")
-        summary.per_status[status] = summary.per_status.get(status, 0) + 1
         person = people.get(row.get("padan_match_id", ""))
         if person is None:
             continue
         seen.add(person.match_id)
-        if status in APPLIED_STATUSES:
+        if row.get("padan_status") in APPLIED_STATUSES:
             changes.extend(_correct_row(row, person, columns, summary))
     summary.unknown_match_ids = len(set(people) - seen)
     with atomic_open(out, "w", encoding="utf-8-sig", newline="") as handle:

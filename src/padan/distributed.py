@@ -93,11 +93,18 @@ class DaskPairComparer:
         key = (words.__array_interface__["data"][0], words.shape, words.dtype.str)
         if key not in self._scattered:
             future = self.client.scatter(words, broadcast=True, hash=False)
+            # Scattered data cannot be recomputed: make sure every worker holds a copy
+            # (a broadcast can miss a worker that was still starting).
+            if len(self.client.who_has(future)[future.key]) < self._n_workers():
+                self.client.replicate([future])
             self._scattered[key] = (words, future)
         return self._scattered[key][1]
 
+    def _n_workers(self) -> int:
+        return max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
+
     def _chunks(self, n_pairs: int) -> list[slice]:
-        workers = max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
+        workers = self._n_workers()
         n_chunks = max(workers, math.ceil(n_pairs / self.chunk_pairs))
         n_chunks = max(1, min(n_chunks, math.ceil(n_pairs / MIN_CHUNK_PAIRS)))
         bounds = np.linspace(0, n_pairs, n_chunks + 1).astype(np.int64)

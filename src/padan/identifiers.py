@@ -18,12 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
 from padan.model import Sex
-from padan.regions import is_known_district, is_known_regency
+from padan.regions import is_known_district, is_known_regency, known_districts
 
 
 class ProblemLabel(NamedTuple):
@@ -173,8 +172,7 @@ class Finding(NamedTuple):
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class NumberCheck:
+class NumberCheck(NamedTuple):  # a NamedTuple: built once per row, cheaper than a dataclass
     """The verdict on one NIK or No. KK cell.
 
     ``value`` is the 16 digits when no damage was detected (an unknown region keeps it);
@@ -283,6 +281,17 @@ def _check_number(
     raw: str, numeric: bool, codes: _Codes, date_valid: Callable[[str], bool]
 ) -> NumberCheck:
     text = raw.strip().lstrip("'")  # a leading ' is how clerks force Excel to keep text
+    if (
+        len(text) == 16
+        and text.isdigit()
+        and text.isascii()
+        and text[12:] != "0000"
+        and not (numeric and text[15] == "0")
+        and text[:6] in known_districts()
+        and date_valid(text[6:12])
+        and not _is_placeholder(text)  # 1111111111111111: 111111 is a real kecamatan
+    ):
+        return NumberCheck(text, text, _NO_FINDINGS)  # the common case, checked cheaply
     if not text:
         return NumberCheck(None, None, (Finding(codes.missing),))
     findings: list[Finding] = []
@@ -381,19 +390,23 @@ def nik_disagreements(
     disagreement is evidence (a parent's NIK, a corrected birth date), not invalidity.
     Only day, month and two-digit year are compared, so the century cannot mislead.
     """
-    if not nik_digits or len(nik_digits) < 12 or (sex is None and birth_date is None):
+    if not nik_digits or len(nik_digits) < 12:
         return _NO_FINDINGS
     decoded = nik_date_part(nik_digits[6:12])
     if decoded is None:
         return _NO_FINDINGS
     nik_sex, nik_date = decoded
-    findings: list[Finding] = []
-    if sex is not None and sex != nik_sex:
-        findings.append(Finding("nik_sex_mismatch", f"NIK: {nik_sex}, data: {sex}"))
-    if birth_date is not None and (
+    sex_differs = sex is not None and sex != nik_sex
+    date_differs = birth_date is not None and (
         nik_date.day != birth_date.day
         or nik_date.month != birth_date.month
         or nik_date.year % 100 != birth_date.year % 100
-    ):
+    )
+    if not (sex_differs or date_differs):
+        return _NO_FINDINGS
+    findings: list[Finding] = []
+    if sex_differs:
+        findings.append(Finding("nik_sex_mismatch", f"NIK: {nik_sex}, data: {sex}"))
+    if date_differs:
         findings.append(Finding("nik_birthdate_mismatch"))
-    return tuple(findings) if findings else _NO_FINDINGS
+    return tuple(findings)

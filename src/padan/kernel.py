@@ -311,7 +311,8 @@ def dice_all_pairs(
     sorted by ``i`` then ``j`` (anonlink sorts by descending score). Pairs whose popcounts
     alone rule them out (Dice ≤ 2·min(pa, pb)/(pa + pb)) are never compared. ``threads``
     sets the number of numba threads for this call (default: numba's current setting, or
-    one thread below ``_PARALLEL_MIN_COMPARISONS`` comparisons). Returns ``int64`` row indices into ``a`` and ``b`` and ``float64`` scores.
+    one thread below ``_PARALLEL_MIN_COMPARISONS`` comparisons). Returns ``int64`` row
+    indices into ``a`` and ``b`` and ``float64`` scores.
     """
     a = _check_packed(a, "a")
     b = _check_packed(b, "b")

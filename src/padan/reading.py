@@ -140,14 +140,19 @@ def _looks_binary(sample: bytes) -> bool:
     return controls > len(sample) // 100
 
 
-def _decode_line(line: bytes) -> tuple[str, bool]:
+def _decode_legacy(line: bytes) -> str:
+    """A line that is not UTF-8: cp1252 (Windows Excel's default), else Latin-1."""
     try:
-        return line.decode("utf-8"), False
+        return line.decode("cp1252")
+    except UnicodeDecodeError:  # one of the five bytes cp1252 leaves undefined
+        return line.decode("latin-1")
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
     except UnicodeDecodeError:
-        try:
-            return line.decode("cp1252"), True
-        except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined
-            return line.decode("latin-1"), True
+        return _decode_legacy(line)
 
 
 class CsvTable(InputTable):
@@ -193,7 +198,7 @@ class CsvTable(InputTable):
             return sample.decode("utf-16", errors="ignore")
         if len(sample) == SNIFF_BYTES:
             sample = sample[: sample.rfind(b"\n") + 1] or sample  # drop a cut-off last line
-        return "".join(_decode_line(line)[0] for line in sample.splitlines(keepends=True))
+        return "".join(map(_decode_line, sample.splitlines(keepends=True)))
 
     @staticmethod
     def _sniff_delimiter(text: str) -> str:
@@ -240,7 +245,7 @@ class CsvTable(InputTable):
                 stats.utf8_lines += 1
             except UnicodeDecodeError:
                 stats.fallback_lines += 1
-                text = _decode_line(line)[0]
+                text = _decode_legacy(line)
             yield text
         self._done = done
 

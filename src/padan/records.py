@@ -6,13 +6,12 @@ Problem details are safe to show: NIK/KK values appear only masked.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from padan.errors import InputError
 from padan.identifiers import Finding, check_kk, check_nik, nik_disagreements
-from padan.masking import mask_digits, mask_number
+from padan.masking import mask_digits
 from padan.model import CANONICAL_FIELDS, Problem, Record, RowRef, SourceRow
 from padan.normalise import (
     normalise_address,
@@ -24,12 +23,6 @@ from padan.normalise import (
 )
 from padan.profiles import ResolvedProfile, resolve_profile
 from padan.reading import InputTable, open_table
-
-_LONG_NUMBER = re.compile(r"\d{10,}")
-
-
-def _mask_match(match: re.Match[str]) -> str:
-    return mask_number(match.group())
 
 
 def _report(
@@ -44,9 +37,9 @@ def _report(
         if identifier is not None and code not in ("nik_missing", "kk_missing"):
             masked = mask_digits(identifier.strip())
             detail = f"{masked}, {detail}" if detail else masked
-        elif detail:
+        elif sum(c.isdigit() for c in detail) >= 10:
             # A NIK typed into the wrong column must not surface through a detail either.
-            detail = _LONG_NUMBER.sub(_mask_match, detail)
+            detail = mask_digits(detail)
         problems.append(Problem(ref, field, code, detail))
 
 

@@ -34,7 +34,8 @@ def _districts() -> dict[str, dict[str, str]]:
 
 
 @cache
-def _known_districts() -> frozenset[str]:
+def known_districts() -> frozenset[str]:
+    """All 6-digit kecamatan codes of the Kemendagri list."""
     return frozenset(_districts())
 
 
@@ -45,7 +46,7 @@ def _known_regencies() -> frozenset[str]:
 
 def is_known_district(code: str) -> bool:
     """True when the first 6 digits of ``code`` are a kecamatan in the Kemendagri list."""
-    return code[:6] in _known_districts()
+    return code[:6] in known_districts()
 
 
 @cache

@@ -17,7 +17,6 @@ from typing import NamedTuple
 
 from padan.synth import truth
 from padan.synth.names import LIST_VARIANTS, NamePools, NameSampler, name_typo, name_variant
-from padan.synth.names import title_case as _title_case
 from padan.synth.options import SynthOptions
 from padan.synth.population import (
     FEMALE,
@@ -51,7 +50,8 @@ MONTHS_ID = (
 _EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
 # Non-standard birth date styles a clerk (or Excel) produces; the standard is dd-mm-yyyy.
 _NUMERIC_STYLES = ("dmy_slash", "iso", "dmy_2y", "dmy_slash_2y", "dmy_dot")
-_OTHER_STYLES = (*_NUMERIC_STYLES, "month_name", "dmy_loose", "excel_serial")
+_NO_SWAP_STYLES = ("month_name", "excel_serial")
+_OTHER_STYLES = (*_NUMERIC_STYLES, "dmy_loose", *_NO_SWAP_STYLES)
 _SAME_PUSKESMAS_SHARE = 0.7  # a repeat visit at the first puskesmas (else another one)
 _ADULT_AGE = 22  # old enough to carry a title (H., S.Pd, ...)
 _NEWBORN_MAX_DAYS = 180
@@ -241,6 +241,7 @@ class ListBuilder:
     # --- the error model ----------------------------------------------------------------
 
     def _row(self, person: Person, centre: int, tags: list[str], mother: Person | None) -> ListRow:
+        """One list row of ``person`` (a newborn when ``mother`` is given), damaged."""
         rng, o = self._rng, self._options
         registered = truth.NOT_IN_REGISTRY not in tags
         kk = person.home.kk
@@ -278,7 +279,8 @@ class ListBuilder:
         home = person.home
         first_day = min(max(o.ckg_start, person.birth + dt.timedelta(days=1)), self._today)
         exam = random_date(rng, first_day, self._today)
-        case = _title_case if rng.random() < 0.5 else str
+        # Half the clerks type in capitals, half use Excel's PROPER(): 'Siti Aminah, S.Pd'.
+        case = str.title if rng.random() < 0.5 else str
         cells = (
             nik,
             kk,
@@ -333,7 +335,7 @@ class ListBuilder:
             tags.append(truth.DATE_FORMAT)
         if rng.random() < o.date_swap_rate:
             tags.append(truth.DATE_SWAP)
-            if style not in _NUMERIC_STYLES:
-                style = "dmy_dash" if truth.DATE_FORMAT not in tags else rng.pick(_NUMERIC_STYLES)
+            if style in _NO_SWAP_STYLES:  # a month name or a serial cannot show the swap
+                style = rng.pick(_NUMERIC_STYLES)
             return format_date(birth.month, birth.day, birth.year, style)
         return format_date(birth.day, birth.month, birth.year, style)

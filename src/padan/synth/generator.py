@@ -7,7 +7,6 @@ options, never on the machine, so the output is the same on any number of cores.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import shutil
@@ -27,7 +26,7 @@ from padan.synth.options import SynthOptions
 from padan.synth.population import REGISTRY_COLUMNS, Population, Shard
 from padan.synth.regions import Puskesmas, load_region
 from padan.synth.rng import stream
-from padan.synth.writer import csv_writer, parse_csv_line, write_xlsx
+from padan.synth.writer import RowWriter, csv_writer, parse_csv_line, write_xlsx
 
 REGISTRY_FILE = "siak.csv"
 LIST_FILE = "ckg.csv"
@@ -182,7 +181,7 @@ def _write_lists(
     rows: list[ListRow],
     puskesmas: tuple[Puskesmas, ...],
     options: SynthOptions,
-    truth_out: csv.Writer,  # type: ignore[name-defined]
+    truth_out: RowWriter,
     files: list[tuple[str, int]],
 ) -> Counter[str]:
     """Write each list file (ckg.csv first) and its truth rows; count error types."""

@@ -378,14 +378,3 @@ def name_typo(name: str, rng: random.Random) -> str:
             edited = _one_edit(result, rng)
         result = edited
     return result if result != name else name_typo(name, rng)
-
-
-_TITLE_CASE = {
-    "S.PD": "S.Pd", "S.PD.I": "S.Pd.I", "S.KOM": "S.Kom", "S.SOS": "S.Sos", "S.AG": "S.Ag",
-    "A.MD.KEB": "A.Md.Keb", "AMD.KEP": "Amd.Kep", "S.E.": "S.E.", "S.H.": "S.H.",
-}  # fmt: skip
-
-
-def title_case(text: str) -> str:
-    """``SITI AMINAH, S.PD`` → ``Siti Aminah, S.Pd`` (as many clerks type names)."""
-    return " ".join(_TITLE_CASE.get(w) or w[:1] + w[1:].lower() for w in text.split(" "))

@@ -1,9 +1,10 @@
 """The synthetic civil registry: families sharing a KK, NIKs, NIK-ganda second records.
 
-People are generated family by family and streamed: nothing but the serial counters
-outlives a family, so a million people need little memory. NIK = kecamatan of first
-registration (6) + birth date DDMMYY (day + 40 for women) + serial (4, from 0001, unique
-per prefix and date); KK = kecamatan (6) + recording date DDMMYY + serial (4).
+People are generated family by family and streamed: only the serial counters and the
+NIK-ganda records waiting for their turn outlive a family, so a million people need
+little memory. NIK = kecamatan of first registration (6) + birth date DDMMYY (day + 40
+for women) + serial (4, from 0001, unique per prefix and date); KK = kecamatan (6) +
+recording date DDMMYY + serial (4).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ REGISTRY_COLUMNS = (
 MALE, FEMALE = 1, 2  # JENIS_KLMIN codes
 
 _DAYS_PER_YEAR = 365.2425
-KK_EARLIEST = dt.date(2008, 1, 1)
+KK_EARLIEST = dt.date(2008, 1, 1)  # earliest recording date of a synthetic KK
 # Household shapes: single adults, female-headed families, the rest couples.
 _SINGLE_SHARE = 0.09
 _FEMALE_HEAD_SHARE = 0.11
@@ -280,7 +281,7 @@ class Population:
 
         head = self._person(head_sex, head_birth, home)
         members = [head]
-        mother = {"single": None, "female_head": head}.get(shape)
+        mother = head if shape == "female_head" else None
         if shape == "couple":
             mother = self._person(FEMALE, self._birth(max(18, head_age - rng.between(-2, 8))), home)
             members.append(mother)

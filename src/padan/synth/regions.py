@@ -82,7 +82,7 @@ class RegionData:
     code: str
     kecamatan: tuple[Kecamatan, ...]
     elsewhere: tuple[str, ...]
-    """Kecamatan codes outside the region, ``_SAME_PROVINCE_SHARE`` of draws in-province."""
+    """Kecamatan codes outside the region: the rest of its province, and Java."""
     elsewhere_same_province: tuple[str, ...]
     towns: tuple[str, ...]
     """Birth places (regency/city names) of the province and Java."""

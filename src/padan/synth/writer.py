@@ -14,6 +14,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import IO, Protocol
 
 from openpyxl import Workbook
 
@@ -41,7 +42,15 @@ def parse_csv_line(line: str) -> list[str]:
     return next(csv.reader([line]))
 
 
-def csv_writer(handle: io.TextIOBase) -> csv.Writer:  # type: ignore[name-defined]
+class RowWriter(Protocol):
+    """What ``csv.writer`` returns, as far as the generator uses it."""
+
+    def writerow(self, row: Iterable[object], /) -> object:
+        """Write one record."""
+        ...
+
+
+def csv_writer(handle: IO[str]) -> RowWriter:
     """A ``csv.writer`` with the line end used by every synthetic file (``\\n``)."""
     return csv.writer(handle, lineterminator="\n")
 
