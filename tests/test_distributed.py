@@ -95,7 +95,9 @@ def test_chunks_are_concatenated_in_pair_order(client) -> None:
     a = pack_words(rng.integers(0, 256, (300, width), dtype=np.uint8))
     b = pack_words(rng.integers(0, 256, (200, width), dtype=np.uint8))
     i, j = rng.integers(0, 300, 70_000), rng.integers(0, 200, 70_000)
+    amm_before = client.amm.running()
     dask = DaskPairComparer(client, chunk_pairs=20_000)
+    assert not client.amm.running()  # replicas of the CLKs must not be dropped mid-run
     expected = compare_pairs(a, b, i, j, comparer.layouts, comparer.cuts)
     got = dask(a, b, i, j, comparer.layouts, comparer.cuts)
     assert len(dask._chunks(len(i))) == 4
@@ -104,14 +106,23 @@ def test_chunks_are_concatenated_in_pair_order(client) -> None:
     assert empty.shape == (0, len(comparer.cuts))
     assert len(dask._scattered) == 2  # each array went to the workers once
     dask.close()
+    assert client.amm.running() == amm_before
+
+
+def _first(marker: Path) -> bool:
+    """True for exactly one caller across threads and processes (atomic create)."""
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return False
+    return True
 
 
 def _flaky(marker: Path):
     """A kernel that fails the first time it runs anywhere, then works."""
 
     def kernel(*args):
-        if not marker.exists():
-            marker.touch()
+        if _first(marker):
             raise MemoryError("simulated worker trouble")
         return compare_pairs(*args)
 
@@ -132,15 +143,13 @@ def _dies_once(marker: Path):
     """A kernel that kills its worker process the first time it runs, then works."""
 
     def kernel(*args):
-        if not marker.exists():
-            marker.touch()
+        if _first(marker):
             os._exit(1)
         return compare_pairs(*args)
 
     return kernel
 
 
-@pytest.mark.skip(reason="flaky: Dask forgets futures of a killed worker; issue 9 is open")
 def test_a_lost_worker_process_is_replaced_and_the_result_is_unchanged(
     tmp_path: Path, packages, parties
 ) -> None:

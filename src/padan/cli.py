@@ -261,7 +261,9 @@ def synth(
     No real person: names from Faker id_ID and own lists, NIK/KK made by the rules,
     region codes from Kemendagri's list. Same options and seed give identical files.
     """
-    options = {name: value for name, value in locals().items() if name != "out"}  # = parameters
+    # Every parameter but --out is a SynthOptions field of the same name.
+    options = {name: value for name, value in locals().items() if name != "out"}
+    from padan import audit
     from padan.synth import ERROR_TYPES, generate
 
     summary = generate(out, SynthOptions(**options))
@@ -285,6 +287,10 @@ def synth(
             share = in_lists / summary.list_rows if summary.list_rows else 0.0
             errors.add_row(code, f"{in_registry:,}", f"{in_lists:,}", f"{share:.1%}", description)
     console.print(errors)
+    written = [summary.out_dir / name for name, _ in summary.files]
+    audit.log_run("synth", org=None, inputs=[], outputs=[*written, summary.out_dir / "truth.csv"],
+                  counts={"people": summary.people, "registry_rows": summary.registry_rows,
+                          "list_rows": summary.list_rows})
 
 
 # --- keys / secret (identities, sealed linkage secret) -----------------------------

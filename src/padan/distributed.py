@@ -88,15 +88,17 @@ class DaskPairComparer:
         # kept alive here, so its address cannot be reused by another array meanwhile).
         self._scattered: dict[tuple[int, tuple[int, ...], str], tuple[np.ndarray, Future]] = {}
         self._calls = 0
+        # The active memory manager drops "extra" replicas of data no waiting task needs,
+        # which would leave a scattered CLK array on one worker only: losing that worker
+        # would lose the array for good. It is paused for the run and resumed at close().
+        self._amm_paused = client.amm.running()
+        if self._amm_paused:
+            client.amm.stop()
 
     def _on_workers(self, words: np.ndarray) -> Future:
         key = (words.__array_interface__["data"][0], words.shape, words.dtype.str)
         if key not in self._scattered:
             future = self.client.scatter(words, broadcast=True, hash=False)
-            # Scattered data cannot be recomputed: make sure every worker holds a copy
-            # (a broadcast can miss a worker that was still starting).
-            if len(self.client.who_has(future)[future.key]) < self._n_workers():
-                self.client.replicate([future])
             self._scattered[key] = (words, future)
         return self._scattered[key][1]
 
@@ -156,11 +158,14 @@ class DaskPairComparer:
         return np.concatenate(parts)
 
     def close(self) -> None:
-        """Release the scattered CLK arrays on the workers."""
+        """Release the scattered CLK arrays on the workers; resume memory management."""
         futures = [future for _, future in self._scattered.values()]
         self._scattered.clear()
         if futures:
             self.client.cancel(futures)
+        if self._amm_paused:
+            self.client.amm.start()
+            self._amm_paused = False
 
 
 def parse_cluster(spec: str) -> tuple[str, int | str]:

@@ -203,6 +203,7 @@ _MUHAMMAD = re.compile(
     r"|muchammad|muchamad|mochamed|moch|mohd|moh|mhd|muh|muhd)(?![a-z])\.?"
 )
 _LEADING_M = re.compile(r"^m\.\s*")
+_LEADING_JUNK = re.compile(r"^[^a-z]+")
 _APOSTROPHES = re.compile(r"['`´‘’]")
 _NOT_LETTER = re.compile(r"[^a-z]+")
 _NOT_ALNUM_LOWER = re.compile(r"[^a-z0-9]+")
@@ -217,9 +218,29 @@ def _new_spelling(match: re.Match[str]) -> str:
 def modern_spelling(text: str) -> str:
     """Old (pre-1972) spelling to the current one: oe→u, dj→j, tj→c, sj→sy, nj→ny, ch→kh.
 
-    One left-to-right pass, so a replacement never feeds another; a lone ``j`` is kept.
+    Applied until nothing changes, so old and new spellings meet: ``Pandjaitan`` →
+    ``panjaitan`` → ``panyaitan``, as ``Panjaitan`` → ``panyaitan``. A lone ``j`` is kept.
     """
-    return _OLD_SPELLING.sub(_new_spelling, text)
+    while True:
+        modern = _OLD_SPELLING.sub(_new_spelling, text)
+        if modern == text:
+            return text
+        text = modern
+
+
+def _strip_leading(text: str) -> tuple[str, bool]:
+    """Remove leading baby prefixes and honorifics, repeatedly; say if a baby prefix was one."""
+    baby = False
+    while True:
+        text = text.lstrip(" ,.")
+        found = _BABY_OF.match(text)
+        if found and found.end():
+            baby, text = True, text[found.end() :]
+            continue
+        shorter = _LEADING_HONORIFIC.sub("", text)
+        if shorter == text:
+            return text, baby
+        text = shorter
 
 
 @lru_cache(maxsize=262_144)
@@ -228,22 +249,25 @@ def normalise_name(raw: str) -> tuple[str | None, tuple[Finding, ...]]:
     ``Muhammad`` variants unified, old spelling modernised, punctuation as spaces.
 
     ``Bayi Ny. …``/``By. Ny. …``/``An. …`` is a baby listed under the mother's name: the
-    prefix is removed and the finding ``name_baby_of`` reported.
+    prefix is removed and the finding ``name_baby_of`` reported. Normalising a normalised
+    name changes nothing.
     """
-    text = _ascii_lower(raw).strip()
-    findings = _NONE
-    baby = _BABY_OF.match(text)
-    if baby and baby.end():
-        findings = (Finding("name_baby_of"),)
-        text = text[baby.end() :]
-    text = _LEADING_HONORIFIC.sub("", text)
+    text = _LEADING_JUNK.sub("", _ascii_lower(raw))
+    # First with the dots, which tell titles ("S.E.", "H.", "M.") from initials ...
+    text, baby = _strip_leading(text)
     text = _TITLES_ANYWHERE.sub(" ", text)
     text = _TITLES_AT_END.sub("", text)
-    text = _LEADING_HONORIFIC.sub("", text.lstrip(" ,."))  # "Dr. H. Ahmad": H. leads now
+    text, baby_after_title = _strip_leading(text)  # "Dr. H. Ahmad": H. leads now
     text = _LEADING_M.sub("muhammad ", text)
-    text = _MUHAMMAD.sub("muhammad", text)
+    # ... then on plain words, so "S-Pd" or "Hj-Siti" are caught as well, and on the modern
+    # spelling, which can make new ones ("Moehamad" → "muhamad", "Nj" → "ny").
     text = _NOT_LETTER.sub(" ", _APOSTROPHES.sub("", text))
-    text = " ".join(modern_spelling(text).split())
+    text = _MUHAMMAD.sub("muhammad", text)  # before "ch→kh" turns "moch" into "mokh"
+    text = _MUHAMMAD.sub("muhammad", modern_spelling(text))
+    text = _TITLES_ANYWHERE.sub(" ", text)
+    text, baby_in_words = _strip_leading(text)
+    text = " ".join(text.split())
+    findings = (Finding("name_baby_of"),) if baby or baby_after_title or baby_in_words else _NONE
     if not text:
         return None, (*findings, Finding("name_missing"))
     return text, findings
