@@ -32,7 +32,8 @@ from padan.synth import SynthOptions, generate
 start = time.perf_counter()
 summary = generate(sys.argv[1], SynthOptions(people=int(sys.argv[2]), seed=1))
 seconds = time.perf_counter() - start
-own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+own = resource.getrusage(resource.RUSAGE_SELF)
+workers = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({
     "seconds": seconds,
     "cpu_seconds": own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime,
@@ -46,6 +47,7 @@ print(json.dumps({
 
 def measure(people: int) -> dict:
     """Generate ``people`` into a temporary directory in a child process."""
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="padan-synth-bench-") as out:
         done = subprocess.run(
             [sys.executable, "-c", _CHILD, out, str(people)],
@@ -65,6 +67,7 @@ def measure(people: int) -> dict:
         "peak_rss_mib": round(result["peak_rss_kib"] / 1024, 1),
         "peak_rss_workers_mib": round(result["peak_rss_workers_kib"] / 1024, 1),
         "output_mib": round(written / 2**20, 1),
+        "load_average": round(max(load_before, os.getloadavg()[0]), 2),  # other jobs running
     }
 
 
@@ -76,7 +79,7 @@ def main() -> None:
     runs = [measure(people) for people in args.sizes]
     table = Table(title="padan synth (seed 1, default rates)")
     for column in ("people", "registry rows", "list rows", "seconds", "CPU s", "people/s",
-                   "peak RSS MiB", "workers' peak MiB", "output MiB"):  # fmt: skip
+                   "peak RSS MiB", "workers' peak MiB", "output MiB", "load avg"):  # fmt: skip
         table.add_column(column, justify="right")
     for run in runs:
         table.add_row(*(f"{value:,}" for value in run.values()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import math
 import random
 import re
@@ -375,7 +376,7 @@ def test_sharded_generation_keeps_identifiers_unique(
         assert (tmp_path / name).read_bytes() == (tmp_path / "one-core" / name).read_bytes()
 
 
-def test_options_are_validated() -> None:
+def test_options_are_validated(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         SynthOptions(xlsx=True)
     with pytest.raises(InputError):
@@ -383,7 +384,8 @@ def test_options_are_validated() -> None:
     with pytest.raises(InputError):
         SynthOptions(nik_typo_rate=0.6, nik_missing_rate=0.6)
     with pytest.raises(InputError):
-        generate("/nonexistent-never-created", SynthOptions(region="9999"))
+        generate(tmp_path / "out", SynthOptions(region="9999"))
+    assert not (tmp_path / "out").exists()
 
 
 # --- pieces of the error model ----------------------------------------------------------------
@@ -420,17 +422,25 @@ def test_name_typos_and_variants_change_the_name(name: str, seed: int) -> None:
 # --- CLI ---------------------------------------------------------------------------------------
 
 
-def test_cli_synth_writes_files_and_summary(tmp_path: Path) -> None:
+def test_cli_synth_writes_files_summary_and_audit_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the audit log goes to the working directory
+    out = tmp_path / "data"
     result = CliRunner().invoke(
-        app, ["synth", "--out", str(tmp_path), "--people", "300", "--lists", "1", "--seed", "5"]
+        app, ["synth", "--out", str(out), "--people", "300", "--lists", "1", "--seed", "5"]
     )
     assert result.exit_code == 0, result.output
-    assert {p.name for p in tmp_path.iterdir()} == {"siak.csv", "ckg.csv", "ckg_serang.csv",
-                                                     "truth.csv"}  # fmt: skip
+    assert {p.name for p in out.iterdir()} == {"siak.csv", "ckg.csv", "ckg_serang.csv",
+                                                "truth.csv"}  # fmt: skip
     assert "siak.csv" in result.output and "nik_ganda" in result.output
+    entry = json.loads((tmp_path / "padan-audit.jsonl").read_text())
+    assert entry["command"] == "synth" and entry["counts"]["people"] == 300
+    assert len(entry["outputs"]) == 4
 
 
-def test_cli_synth_rejects_bad_options(tmp_path: Path) -> None:
+def test_cli_synth_rejects_bad_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     result = runner.invoke(app, ["synth", "--out", str(tmp_path), "--xlsx"])
     assert result.exit_code == 1 and "--lists" in result.output

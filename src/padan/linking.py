@@ -471,7 +471,11 @@ def decide(
             target = int(lk.registry_index[row])
             rid = bytes(pkg.table.record_id[row])
             if target >= 0 and lk.ambiguous[row]:
-                out.append(MatchRow(rid, Status.RAGU, confidence=Confidence.RENDAH))
+                # Unsure who the row is, but sure its NIK is someone else's: say so.
+                owner = reg_nik_person.get(int(nik[row])) if nik[row] else None
+                foreign = owner is not None and owner != person[target]
+                status = Status.NIK_MILIK_ORANG_LAIN if foreign else Status.RAGU
+                out.append(MatchRow(rid, status, confidence=Confidence.RENDAH))
                 continue
             status = _list_status(
                 int(nik[row]), int(kk[row]), target, person, reg_nik_person, reg_kk

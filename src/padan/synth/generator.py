@@ -92,9 +92,9 @@ def generate(out_dir: str | Path, options: SynthOptions) -> SynthSummary:
     The registry is streamed family by family to disk; list rows are kept as compact
     CSV lines until they are shuffled and written. Same options (incl. seed) → same bytes.
     """
+    puskesmas = load_region(options.region).puskesmas(options.lists + 1)  # checks the code
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    puskesmas = load_region(options.region).puskesmas(options.lists + 1)
     shards = plan_shards(options.people)
     with tempfile.TemporaryDirectory(prefix=".synth-", dir=out_dir) as work:
         jobs = [(options, shard, Path(work)) for shard in shards]

@@ -240,6 +240,8 @@ class Population:
         self._names = NameSampler(pools, self._rng)
         self._issuer = NumberIssuer(first_serial=1 + shard.index, step=shard.count)
         self._count = 0
+        self._unknown_birth_date_rate = options.unknown_birth_date_rate
+        self._nik_ganda_rate = options.nik_ganda_rate
 
     def families(self) -> Iterator[Family]:
         """Yield households until the shard's people exist; then late NIK-ganda rows."""
@@ -336,34 +338,33 @@ class Population:
         mother: Person | None = None,
     ) -> Person:
         """A resident living at ``home``; numbered later, once the family is cut to size."""
-        rng, region, options = self._rng, self._region, self._options
+        random, region = self._rng.random, self._region  # hot path: one call per person
         age = int((self._today - birth).days / _DAYS_PER_YEAR)
-        name = name or self._names.name(sex, birth.year)
         tags = ""
-        if rng.random() < options.unknown_birth_date_rate:
-            placeholder = unknown_birth_date(rng, birth, self._today)
+        if random() < self._unknown_birth_date_rate:
+            placeholder = unknown_birth_date(self._rng, birth, self._today)
             if placeholder != birth:
                 birth, tags = placeholder, truth.BIRTH_DATE_UNKNOWN
-        ganda = rng.random() < options.nik_ganda_rate
-        r = rng.random()
+        ganda = random() < self._nik_ganda_rate
+        r = random()
         if ganda or r >= _NIK_OTHER_KEC_SHARE + _NIK_ELSEWHERE_SHARE:
             nik_kec = home.kec
         elif r < _NIK_OTHER_KEC_SHARE:
-            nik_kec = rng.pick(region.kecamatan)
+            nik_kec = self._rng.pick(region.kecamatan)
         else:
-            nik_kec = region.other_kecamatan(rng)
+            nik_kec = region.other_kecamatan(self._rng)
         # A NIK-ganda person was first registered elsewhere: usually born there too.
-        first_kec = region.other_kecamatan(rng) if ganda else nik_kec
+        first_kec = region.other_kecamatan(self._rng) if ganda else nik_kec
         person = Person(
-            number=0,
-            name=name,
-            sex=sex,
-            birth=birth,
-            birth_place=birth_place(rng, region, first_kec, age),
-            mother=mother.name if mother else self._names.name(FEMALE, birth.year - 25),
-            nik=self._issuer.nik(nik_kec.code, birth, sex),
-            home=home,
-            tags=tags,
+            0,
+            name or self._names.name(sex, birth.year),
+            sex,
+            birth,
+            birth_place(self._rng, region, first_kec, age),
+            mother.name if mother else self._names.name(FEMALE, birth.year - 25),
+            self._issuer.nik(nik_kec.code, birth, sex),
+            home,
+            tags,
         )
         if ganda:
             person.other = self._ganda_record(person, first_kec)
