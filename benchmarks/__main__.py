@@ -27,7 +27,11 @@ from padan.files import atomic_open
 
 # name -> module with ``run(quick: bool) -> (json_dict, rich_tables)``; imported only
 # when selected, so that ``--only dice`` does not load Splink.
-BENCHMARKS = {"febrl": "benchmarks.febrl", "dice": "benchmarks.dice"}
+BENCHMARKS = {
+    "febrl": "benchmarks.febrl",
+    "dice": "benchmarks.dice",
+    "encode": "benchmarks.encode",
+}
 RESULTS_DIR = Path(__file__).parent / "results"
 PACKAGES = ("numpy", "numba", "clkhash", "anonlink", "splink", "duckdb", "recordlinkage")
 

@@ -92,4 +92,4 @@ def test_quick_run_reports_dice_speed_and_machine(quick_report: dict) -> None:
     machine = quick_report["machine"]
     assert machine["cpu_count"] >= 1
     assert machine["versions"]["numba"] and machine["versions"]["numpy"]
-    assert set(quick_report["seconds"]) == {"febrl", "dice"}
+    assert {"febrl", "dice"} <= set(quick_report["seconds"])

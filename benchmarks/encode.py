@@ -1,0 +1,89 @@
+"""Encoding throughput: padan vs bare clkhash on the same records, schema and cores.
+
+Both sides get the same normalised field values of a synthetic Serang registry and the
+same field-level clkhash schemas and keys. "clkhash" is ``clkhash.clk.generate_clks``
+once per field with all cores (how a clkhash user would produce these filters);
+"padan kernel" is padan's cached encoder (bit-identical, asserted here); "padan
+pipeline" is the whole ``encode_files`` (read CSV, validate, normalise, filters, tokens,
+blocking keys, signed package, keymap), i.e. what an agency actually runs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from clkhash.clk import generate_clks
+from clkhash.schema import from_json_dict
+from rich.table import Table
+
+from padan.bloom import field_encoder_pool
+from padan.encoding import encode_files
+from padan.features import FIELD_SOURCES
+from padan.identity import new_identity
+from padan.linkage_schema import load_linkage_schema, schema_fingerprint
+from padan.records import read_records
+from padan.secret import derive_key, load_secret, new_secret
+from padan.synth import SynthOptions, generate
+
+PEOPLE, QUICK_PEOPLE = 60_000, 3_000
+
+
+def _clkhash(rows: list[list[str]], schema: dict, keys: dict[str, bytes]) -> np.ndarray:
+    columns = []
+    for col, spec in enumerate(schema["fields"]):
+        clks = generate_clks(
+            [[row[col]] for row in rows], from_json_dict(spec["clkhash"]), keys[spec["name"]],
+            validate=False, max_workers=os.cpu_count(),
+        )
+        n_bytes = spec["clkhash"]["clkConfig"]["l"] // 8
+        columns.append(
+            np.frombuffer(b"".join(c.tobytes() for c in clks), np.uint8).reshape(-1, n_bytes)
+        )
+    return np.concatenate(columns, axis=1)
+
+
+def run(quick: bool) -> tuple[dict, list[Table]]:
+    """Time the three encoders; return JSON and a table."""
+    people = QUICK_PEOPLE if quick else PEOPLE
+    with tempfile.TemporaryDirectory(prefix="padan-encode-bench-") as tmp:
+        work = Path(tmp)
+        generate(work, SynthOptions(people=people, seed=1))
+        owner = new_identity("bench-owner", "owner")
+        new_secret(owner, [owner.card], schema_fingerprint(), work)
+        secret = load_secret(work / "bench-owner.secret", owner)
+        schema = load_linkage_schema()
+        keys = {f["name"]: derive_key(secret, f"clk/{f['name']}") for f in schema["fields"]}
+        sources = [FIELD_SOURCES[f["source"]] for f in schema["fields"]]
+        rows = [[s(r) for s in sources] for r in read_records([work / "siak.csv"])]
+        timings = {}
+        start = time.perf_counter()
+        reference = _clkhash(rows, schema, keys)
+        timings["clkhash"] = time.perf_counter() - start
+        start = time.perf_counter()
+        with field_encoder_pool(schema, keys) as encode:
+            fast = encode(rows)
+        timings["padan_kernel"] = time.perf_counter() - start
+        assert np.array_equal(fast, reference), "padan's encoder must be bit-identical"
+        start = time.perf_counter()
+        summary = encode_files([work / "siak.csv"], identity=owner, secret=secret,
+                               out=work / "siak.padan", role="registry")
+        timings["padan_pipeline"] = time.perf_counter() - start
+    n = len(rows)
+    rates = {name: n / seconds for name, seconds in timings.items()}
+    table = Table(title=f"Encoding {n:,} registry records, {os.cpu_count()} cores")
+    for column in ("encoder", "seconds", "records/s", "ratio vs clkhash"):
+        table.add_column(column, justify="right" if column != "encoder" else "left")
+    for name, seconds in timings.items():
+        table.add_row(name, f"{seconds:.2f}", f"{rates[name]:,.0f}",
+                      f"{rates[name] / rates['clkhash']:.2f}")
+    summary_json = {
+        "encode": {"records": n, "seconds": timings, "records_per_second": rates,
+                   "rows_read": summary.rows_read},
+        "encode_ratio_vs_clkhash": round(rates["padan_kernel"] / rates["clkhash"], 3),
+        "encode_pipeline_ratio_vs_clkhash": round(rates["padan_pipeline"] / rates["clkhash"], 3),
+    }
+    return summary_json, [table]
