@@ -98,6 +98,13 @@ def counting_progress(description: str) -> Iterator[Callable[[int], None]]:
         yield lambda n: progress.advance(task, n)
 
 
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="field=COLUMN: take a field from this column (repeatable)."),
+]
+SheetOption = Annotated[
+    str | None, typer.Option(help="Workbook sheet, by name or number (default: the first).")
+]
 FilesArg = Annotated[list[Path], typer.Argument(help="Input files (CSV or XLSX).", show_default=False)]
 
 
@@ -120,13 +127,8 @@ def check(
         Path | None,
         typer.Option("--problems", help="Write every problem as a CSV row (NIK/KK masked)."),
     ] = None,
-    mapping: Annotated[
-        list[str] | None,
-        typer.Option("--map", help="field=COLUMN: take a field from this column (repeatable)."),
-    ] = None,
-    sheet: Annotated[
-        str | None, typer.Option(help="Workbook sheet, by name or number (default: the first).")
-    ] = None,
+    mapping: MapOption = None,
+    sheet: SheetOption = None,
 ) -> None:
     """Check identifiers (NIK, KK, dates, sex, names) in input files and report problems.
 
@@ -389,13 +391,15 @@ def encode(
     out: Annotated[Path, typer.Option(help="Package to write (PKG.padan).")],
     profile: Annotated[str | None, typer.Option(help="Input profile; auto-detected when absent.")] = None,
     role: Annotated[str, typer.Option(help="registry or list.")] = "list",
-    sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
+    mapping: MapOption = None,
+    sheet: SheetOption = None,
     workers: Annotated[int | None, typer.Option(help="Encoding processes (default: all cores).")] = None,
 ) -> None:
     """Encode records locally into a signed package of keyed tokens (no raw data leaves)."""
     from padan import audit
     from padan.encoding import encode_files
     from padan.identity import load_identity
+    from padan.profiles import parse_mapping
     from padan.secret import load_secret
 
     identity = load_identity(key, read_passphrase())
@@ -403,7 +407,8 @@ def encode(
     with counting_progress("Encoding rows") as advance:
         summary = encode_files(
             files, identity=identity, secret=linkage_secret, out=out, role=role,  # type: ignore[arg-type]
-            profile=profile, sheet=sheet, workers=workers, progress=advance,
+            profile=profile, overrides=parse_mapping(mapping or []), sheet=sheet,
+            workers=workers, progress=advance,
         )
     table = Table(title=f"padan encode → {summary.package}", show_header=False)
     table.add_row("Baris dibaca (rows read)", f"{summary.rows_read:,}")
