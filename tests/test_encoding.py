@@ -189,15 +189,24 @@ def test_encode_cli_with_column_mapping(tmp_path: Path, monkeypatch) -> None:
     from padan.secret import create_secret
 
     monkeypatch.setenv("PADAN_PASSPHRASE", "uji-passphrase-panjang")
-    made = create_identity("dinkes-uji", "owner", tmp_path, "uji-passphrase-panjang",
-                           scrypt_n=2**10)
+    made = create_identity(
+        "dinkes-uji", "owner", tmp_path, "uji-passphrase-panjang", scrypt_n=2**10
+    )
     create_secret(made.key_path, "uji-passphrase-panjang", [made.card_path], tmp_path / "s")
     source = tmp_path / "odd.csv"
     renamed = ["NOMOR INDUK" if h == "NIK PASIEN" else h for h in HEADER]
     with source.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([renamed, *ROWS])
-    args = ["encode", str(source), "--key", str(made.key_path),
-            "--secret", str(tmp_path / "s" / "dinkes-uji.secret"), "--out", str(tmp_path / "o.padan")]
+    args = [
+        "encode",
+        str(source),
+        "--key",
+        str(made.key_path),
+        "--secret",
+        str(tmp_path / "s" / "dinkes-uji.secret"),
+        "--out",
+        str(tmp_path / "o.padan"),
+    ]
     result = CliRunner().invoke(app, [*args, "--map", "nik=NOMOR INDUK"])
     assert result.exit_code == 0, result.output
     assert "Dikodekan" in result.output
