@@ -6,9 +6,11 @@ No logic lives here; every command calls into the module of its stage.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 from collections.abc import Callable, Iterator
+from inspect import Parameter, signature
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -91,8 +93,11 @@ def read_passphrase(confirm: bool = False) -> str:
 @contextlib.contextmanager
 def counting_progress(description: str) -> Iterator[Callable[[int], None]]:
     """A live row counter on stderr; yields ``advance(n)``."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}: {task.completed:,.0f}"),
-               TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}: {task.completed:,.0f}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err_console, transient=True) as progress:
         task = progress.add_task(description, total=None)
         yield lambda n: progress.advance(task, n)
@@ -105,8 +110,9 @@ MapOption = Annotated[
 SheetOption = Annotated[
     str | None, typer.Option(help="Workbook sheet, by name or number (default: the first).")
 ]
-FilesArg = Annotated[list[Path], typer.Argument(help="Input files (CSV or XLSX).", show_default=False)]
-
+FilesArg = Annotated[
+    list[Path], typer.Argument(help="Input files (CSV or XLSX).", show_default=False)
+]
 
 
 # --- check (input layer, validation) ---------------------------------------------
@@ -140,8 +146,12 @@ def check(
     from padan.profiles import parse_mapping
 
     overrides = parse_mapping(mapping or [])
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err_console, transient=True) as progress:
         tasks: dict[str, int] = {}
 
@@ -185,8 +195,13 @@ def _print_check_report(report) -> None:  # a padan.checking.CheckReport (import
     table.add_column("Keterangan (description)", ratio=2)
     table.add_column("Contoh (examples)", ratio=1)
     for p in report.problems:
-        table.add_row(p.code, f"{p.count:,}", f"{report.share(p.count):.1%}",
-                      f"{p.label_id}\n[dim]{p.label_en}[/]", "\n".join(p.examples[:2]))
+        table.add_row(
+            p.code,
+            f"{p.count:,}",
+            f"{report.share(p.count):.1%}",
+            f"{p.label_id}\n[dim]{p.label_en}[/]",
+            "\n".join(p.examples[:2]),
+        )
     console.print(table)
 
 
@@ -197,15 +212,38 @@ from padan.synth.options import SynthOptions, option_help as synth_option_help  
 
 
 _SYNTH = SynthOptions()
-_REG, _LIST, _ERR = "Registry", "Health lists", "List error model (share of list rows)"
 
 
-def _synth_opt(name: str, panel: str) -> typer.models.OptionInfo:
-    """A ``padan synth`` option whose help text lives with ``SynthOptions``."""
-    return typer.Option(help=synth_option_help(name), rich_help_panel=panel, min=0.0, max=1.0)
+def _with_rate_options(func: Callable[P, T]) -> Callable[P, T]:
+    """Add one ``--…-rate`` option per ``SynthOptions`` rate, help and group from its field.
+
+    The rates are data (21 of them); spelling each out as a parameter would repeat
+    ``SynthOptions`` line by line.
+    """
+    original = signature(func, eval_str=True)
+    rates = [
+        Parameter(
+            f.name,
+            Parameter.KEYWORD_ONLY,
+            default=f.default,
+            annotation=Annotated[
+                float,
+                typer.Option(
+                    help=f.metadata["help"], rich_help_panel=f.metadata["group"], min=0.0, max=1.0
+                ),
+            ],
+        )
+        for f in dataclasses.fields(SynthOptions)
+        if f.metadata.get("rate")
+    ]
+    kept = [p for p in original.parameters.values() if p.kind != Parameter.VAR_KEYWORD]
+    func.__signature__ = original.replace(parameters=[*kept, *rates])  # type: ignore[attr-defined]
+    func.__annotations__ = {**func.__annotations__, **{p.name: p.annotation for p in rates}}
+    return func
 
 
 @app.command()
+@_with_rate_options
 @handle_errors
 def synth(
     out: Annotated[Path, typer.Option(help="Output directory.")],
@@ -214,61 +252,18 @@ def synth(
     lists: Annotated[int, typer.Option(help=synth_option_help("lists"), min=0)] = _SYNTH.lists,
     region: Annotated[str, typer.Option(help=synth_option_help("region"))] = _SYNTH.region,
     xlsx: Annotated[bool, typer.Option(help=synth_option_help("xlsx"))] = _SYNTH.xlsx,
-    nik_ganda_rate: Annotated[float, _synth_opt("nik_ganda_rate", _REG)] = _SYNTH.nik_ganda_rate,
-    ganda_name_variant_rate: Annotated[
-        float, _synth_opt("ganda_name_variant_rate", _REG)
-    ] = _SYNTH.ganda_name_variant_rate,
-    unknown_birth_date_rate: Annotated[
-        float, _synth_opt("unknown_birth_date_rate", _REG)
-    ] = _SYNTH.unknown_birth_date_rate,
-    visit_rate: Annotated[float, _synth_opt("visit_rate", _LIST)] = _SYNTH.visit_rate,
-    outsider_rate: Annotated[float, _synth_opt("outsider_rate", _LIST)] = _SYNTH.outsider_rate,
-    repeat_rate: Annotated[float, _synth_opt("repeat_rate", _LIST)] = _SYNTH.repeat_rate,
-    bayi_rate: Annotated[float, _synth_opt("bayi_rate", _LIST)] = _SYNTH.bayi_rate,
-    bayi_registered_share: Annotated[
-        float, _synth_opt("bayi_registered_share", _LIST)
-    ] = _SYNTH.bayi_registered_share,
-    name_typo_rate: Annotated[float, _synth_opt("name_typo_rate", _ERR)] = _SYNTH.name_typo_rate,
-    name_variant_rate: Annotated[
-        float, _synth_opt("name_variant_rate", _ERR)
-    ] = _SYNTH.name_variant_rate,
-    date_format_rate: Annotated[
-        float, _synth_opt("date_format_rate", _ERR)
-    ] = _SYNTH.date_format_rate,
-    date_swap_rate: Annotated[float, _synth_opt("date_swap_rate", _ERR)] = _SYNTH.date_swap_rate,
-    nik_excel_sci_rate: Annotated[
-        float, _synth_opt("nik_excel_sci_rate", _ERR)
-    ] = _SYNTH.nik_excel_sci_rate,
-    nik_excel_trunc_rate: Annotated[
-        float, _synth_opt("nik_excel_trunc_rate", _ERR)
-    ] = _SYNTH.nik_excel_trunc_rate,
-    nik_typo_rate: Annotated[float, _synth_opt("nik_typo_rate", _ERR)] = _SYNTH.nik_typo_rate,
-    nik_missing_rate: Annotated[
-        float, _synth_opt("nik_missing_rate", _ERR)
-    ] = _SYNTH.nik_missing_rate,
-    nik_ganda_other_rate: Annotated[
-        float, _synth_opt("nik_ganda_other_rate", _ERR)
-    ] = _SYNTH.nik_ganda_other_rate,
-    kk_old_rate: Annotated[float, _synth_opt("kk_old_rate", _ERR)] = _SYNTH.kk_old_rate,
-    kk_missing_rate: Annotated[float, _synth_opt("kk_missing_rate", _ERR)] = _SYNTH.kk_missing_rate,
-    birth_date_missing_rate: Annotated[
-        float, _synth_opt("birth_date_missing_rate", _ERR)
-    ] = _SYNTH.birth_date_missing_rate,
-    mother_missing_rate: Annotated[
-        float, _synth_opt("mother_missing_rate", _ERR)
-    ] = _SYNTH.mother_missing_rate,
+    **rates: float,
 ) -> None:
     """Generate a synthetic registry (siak.csv), CKG health lists (ckg*.csv) and truth.csv.
 
     No real person: names from Faker id_ID and own lists, NIK/KK made by the rules,
     region codes from Kemendagri's list. Same options and seed give identical files.
     """
-    # Every parameter but --out is a SynthOptions field of the same name.
-    options = {name: value for name, value in locals().items() if name != "out"}
+    options = {"people": people, "seed": seed, "lists": lists, "region": region, "xlsx": xlsx}
     from padan import audit
     from padan.synth import ERROR_TYPES, generate
 
-    summary = generate(out, SynthOptions(**options))
+    summary = generate(out, SynthOptions(**options, **rates))
     files = Table(title=f"padan synth → {summary.out_dir}")
     files.add_column("Berkas (file)")
     files.add_column("Baris (rows)", justify="right")
@@ -290,9 +285,17 @@ def synth(
             errors.add_row(code, f"{in_registry:,}", f"{in_lists:,}", f"{share:.1%}", description)
     console.print(errors)
     written = [summary.out_dir / name for name, _ in summary.files]
-    audit.log_run("synth", org=None, inputs=[], outputs=[*written, summary.out_dir / "truth.csv"],
-                  counts={"people": summary.people, "registry_rows": summary.registry_rows,
-                          "list_rows": summary.list_rows})
+    audit.log_run(
+        "synth",
+        org=None,
+        inputs=[],
+        outputs=[*written, summary.out_dir / "truth.csv"],
+        counts={
+            "people": summary.people,
+            "registry_rows": summary.registry_rows,
+            "list_rows": summary.list_rows,
+        },
+    )
 
 
 # --- keys / secret (identities, sealed linkage secret) -----------------------------
@@ -317,8 +320,9 @@ def keys_new(
     console.print(f"Identity card (send to partners):      {made.card_path}", markup=False)
     console.print(f"Fingerprint: [bold cyan]{made.card.short_fingerprint}[/]", highlight=False)
     console.print("Read this fingerprint to your partners by phone so they can check your card.")
-    audit.log_run("keys new", org=made.card.org, inputs=[], outputs=[made.key_path, made.card_path],
-                  counts={})
+    audit.log_run(
+        "keys new", org=made.card.org, inputs=[], outputs=[made.key_path, made.card_path], counts={}
+    )
 
 
 @keys_app.command("show")
@@ -354,8 +358,13 @@ def secret_new(
         console.print(f"Sealed secret: {path}", markup=False)
     console.print("Give each file only to the organisation it is named after.")
     # The maker's org, read back from the signed header (no second key unlock).
-    audit.log_run("secret new", org=describe_secret(sealed[0])["maker"], inputs=list(to),
-                  outputs=sealed, counts={"recipients": len(sealed)})
+    audit.log_run(
+        "secret new",
+        org=describe_secret(sealed[0])["maker"],
+        inputs=list(to),
+        outputs=sealed,
+        counts={"recipients": len(sealed)},
+    )
 
 
 @secret_app.command("show")
@@ -389,11 +398,15 @@ def encode(
     key: Annotated[Path, typer.Option(help="Your private key file (ORG.key).")],
     secret: Annotated[Path, typer.Option(help="Your sealed linkage secret (ORG.secret).")],
     out: Annotated[Path, typer.Option(help="Package to write (PKG.padan).")],
-    profile: Annotated[str | None, typer.Option(help="Input profile; auto-detected when absent.")] = None,
+    profile: Annotated[
+        str | None, typer.Option(help="Input profile; auto-detected when absent.")
+    ] = None,
     role: Annotated[str, typer.Option(help="registry or list.")] = "list",
     mapping: MapOption = None,
     sheet: SheetOption = None,
-    workers: Annotated[int | None, typer.Option(help="Encoding processes (default: all cores).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Encoding processes (default: all cores).")
+    ] = None,
 ) -> None:
     """Encode records locally into a signed package of keyed tokens (no raw data leaves)."""
     from padan import audit
@@ -406,9 +419,16 @@ def encode(
     linkage_secret = load_secret(secret, identity)
     with counting_progress("Encoding rows") as advance:
         summary = encode_files(
-            files, identity=identity, secret=linkage_secret, out=out, role=role,  # type: ignore[arg-type]
-            profile=profile, overrides=parse_mapping(mapping or []), sheet=sheet,
-            workers=workers, progress=advance,
+            files,
+            identity=identity,
+            secret=linkage_secret,
+            out=out,
+            role=role,  # type: ignore[arg-type]
+            profile=profile,
+            overrides=parse_mapping(mapping or []),
+            sheet=sheet,
+            workers=workers,
+            progress=advance,
         )
     table = Table(title=f"padan encode → {summary.package}", show_header=False)
     table.add_row("Baris dibaca (rows read)", f"{summary.rows_read:,}")
@@ -417,12 +437,21 @@ def encode(
     table.add_row("Keymap (stays here)", str(summary.keymap))
     table.add_row("Mean filter fill", f"{summary.mean_fill:.1%}")
     table.add_row("Dice, random pairs (10 bins 0→1)", " ".join(map(str, summary.dice_histogram)))
-    table.add_row("Throughput", f"{summary.records_per_second:,.0f} rows/s ({summary.seconds:.1f} s)")
+    table.add_row(
+        "Throughput", f"{summary.records_per_second:,.0f} rows/s ({summary.seconds:.1f} s)"
+    )
     console.print(table)
-    audit.log_run("encode", org=identity.card.org, inputs=[*files, secret],
-                  outputs=[summary.package, summary.keymap, summary.rejects],
-                  counts={"rows_read": summary.rows_read, "encoded": summary.encoded,
-                          "rejected": summary.rejected})
+    audit.log_run(
+        "encode",
+        org=identity.card.org,
+        inputs=[*files, secret],
+        outputs=[summary.package, summary.keymap, summary.rejects],
+        counts={
+            "rows_read": summary.rows_read,
+            "encoded": summary.encoded,
+            "rejected": summary.rejected,
+        },
+    )
 
 
 # --- inspect (package verification) ----------------------------------------------------
@@ -444,8 +473,13 @@ def inspect(
 
     trusted = load_trusted_cards(trust) if trust is not None else None
     report = inspect_package(package, trusted)
-    audit.log_run("inspect", org=None, inputs=[package], outputs=[],
-                  counts={"records": report["record_count"]})
+    audit.log_run(
+        "inspect",
+        org=None,
+        inputs=[package],
+        outputs=[],
+        counts={"records": report["record_count"]},
+    )
     if as_json:
         console.print_json(json.dumps(report))
         return
@@ -487,28 +521,48 @@ def link(
     coordinator = load_identity(key, read_passphrase())
     with console.status("Linking…") as status:
         summary = link_run(
-            packages, coordinator=coordinator, trusted=load_trusted_cards(trust), out_dir=out,
-            seed=seed, match_probability=threshold, progress=lambda msg: status.update(msg),
+            packages,
+            coordinator=coordinator,
+            trusted=load_trusted_cards(trust),
+            out_dir=out,
+            seed=seed,
+            match_probability=threshold,
+            progress=lambda msg: status.update(msg),
             cluster=cluster,
         )
     table = Table(title=f"padan link · run {summary.run_id}")
     table.add_column("package")
     table.add_column("role")
     table.add_column("records", justify="right")
-    for status_name in ("COCOK", "NIK_BERBEDA", "NIK_MILIK_ORANG_LAIN", "KK_BERBEDA", "GANDA",
-                        "RAGU", "TIDAK_DITEMUKAN"):
+    for status_name in (
+        "COCOK",
+        "NIK_BERBEDA",
+        "NIK_MILIK_ORANG_LAIN",
+        "KK_BERBEDA",
+        "GANDA",
+        "RAGU",
+        "TIDAK_DITEMUKAN",
+    ):
         table.add_column(status_name, justify="right")
     for d in summary.report["datasets"]:
         counts = d["status_counts"]
-        table.add_row(d["package"], d["role"], str(d["records"]),
-                      *(str(counts[c.header]) for c in table.columns[3:]))
+        table.add_row(
+            d["package"],
+            d["role"],
+            str(d["records"]),
+            *(str(counts[c.header]) for c in table.columns[3:]),
+        )
     console.print(table)
     for path in summary.results:
         console.print(f"Sealed result: {path}")
     console.print(f"Report: {summary.report_json}, {summary.report_html} ({summary.seconds:.1f} s)")
-    audit.log_run("link", org=coordinator.card.org, inputs=packages,
-                  outputs=[*summary.results, summary.report_json, summary.report_html],
-                  counts=_link_counts(summary.report))
+    audit.log_run(
+        "link",
+        org=coordinator.card.org,
+        inputs=packages,
+        outputs=[*summary.results, summary.report_json, summary.report_html],
+        counts=_link_counts(summary.report),
+    )
 
 
 def _link_counts(report: dict) -> dict[str, int]:
@@ -550,8 +604,12 @@ def reconcile(
     identity = load_identity(key, read_passphrase())
     inputs = [*input_files, *result[1:]]
     summary = reconcile_run(
-        result[0], identity=identity, keymap=keymap,
-        trusted=load_trusted_cards(trust), inputs=inputs, out=out,
+        result[0],
+        identity=identity,
+        keymap=keymap,
+        trusted=load_trusted_cards(trust),
+        inputs=inputs,
+        out=out,
     )
     table = Table(title=f"Worklist {summary.path} ({summary.rows:,} baris/rows)")
     for column in ("status", "label", "label (en)", "jumlah (count)"):
@@ -559,9 +617,13 @@ def reconcile(
     for row in summary_rows(summary):
         table.add_row(*map(str, row))
     console.print(table)
-    audit.log_run("reconcile", org=identity.card.org, inputs=[result[0], keymap, *inputs],
-                  outputs=[summary.path],
-                  counts={"rows": summary.rows, **{s.value: n for s, n in summary.counts.items()}})
+    audit.log_run(
+        "reconcile",
+        org=identity.card.org,
+        inputs=[result[0], keymap, *inputs],
+        outputs=[summary.path],
+        counts={"rows": summary.rows, **{s.value: n for s, n in summary.counts.items()}},
+    )
 
 
 @app.command()
@@ -621,16 +683,26 @@ def disclose(
         raise InputError("choose the rows: --match-id/--match-ids, or --all-matched (not both)")
     identity = load_identity(key, read_passphrase())
     summary = run_disclose(
-        worklist, identity=identity, recipient=load_card(to), trusted=load_trusted_cards(trust),
-        out=out, match_ids=None if all_matched else requested, profile=profile,
+        worklist,
+        identity=identity,
+        recipient=load_card(to),
+        trusted=load_trusted_cards(trust),
+        out=out,
+        match_ids=None if all_matched else requested,
+        profile=profile,
     )
     console.print(
         f"Disclosure for {summary.recipient}: {summary.match_ids:,} match id(s), "
         f"{summary.records:,} NIK/KK record(s), {summary.ganda:,} NIK ganda → {summary.path}",
         markup=False,
     )
-    audit.log_run("disclose", org=identity.card.org, inputs=[worklist, to], outputs=[out],
-                  counts=summary.counts())
+    audit.log_run(
+        "disclose",
+        org=identity.card.org,
+        inputs=[worklist, to],
+        outputs=[out],
+        counts=summary.counts(),
+    )
 
 
 @app.command(name="apply")
@@ -653,8 +725,13 @@ def apply_(
 
     identity = load_identity(key, read_passphrase())
     summary = apply_disclosure(
-        disclosure, identity=identity, trusted=load_trusted_cards(trust), worklist=worklist,
-        out=out, log=log, profile=profile,
+        disclosure,
+        identity=identity,
+        trusted=load_trusted_cards(trust),
+        worklist=worklist,
+        out=out,
+        log=log,
+        profile=profile,
     )
     table = Table(title=f"padan apply ← {summary.sender}", show_header=False)
     table.add_row("Baris (rows)", f"{summary.rows:,}")
@@ -670,8 +747,13 @@ def apply_(
             "kerja ini (diabaikan; reconcile dijalankan ulang?) — ids not on this worklist, "
             "ignored."
         )
-    audit.log_run("apply", org=identity.card.org, inputs=[disclosure, worklist],
-                  outputs=[summary.corrected, summary.log], counts=summary.counts())
+    audit.log_run(
+        "apply",
+        org=identity.card.org,
+        inputs=[disclosure, worklist],
+        outputs=[summary.corrected, summary.log],
+        counts=summary.counts(),
+    )
 
 
 # --- demo -------------------------------------------------------------------------------
@@ -681,7 +763,9 @@ def apply_(
 @handle_errors
 def demo(
     people: Annotated[int, typer.Option(help="Registry size (people).")] = 2000,
-    workdir: Annotated[Path | None, typer.Option(help="Working directory (default: a temporary one).")] = None,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Working directory (default: a temporary one).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the synthetic data and match ids.")] = 1,
 ) -> None:
     """Run the whole flow (three roles) on built-in synthetic data and report accuracy."""
@@ -693,7 +777,9 @@ def demo(
     with contextlib.ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="padan-demo-")))
-        result = run_demo(workdir, people=people, seed=seed, say=lambda msg: console.print(f"[bold]{msg}[/]"))
+        result = run_demo(
+            workdir, people=people, seed=seed, say=lambda msg: console.print(f"[bold]{msg}[/]")
+        )
         holds = Table(title="Siapa memegang apa (who holds and sees what)")
         holds.add_column("peran (role)")
         holds.add_column("berkas (files)")

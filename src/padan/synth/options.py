@@ -11,9 +11,12 @@ from dataclasses import dataclass, field, fields
 
 from padan.errors import InputError
 
+REGISTRY, LISTS, ERRORS = "Registry", "Health lists", "List error model (share of list rows)"
+"""Groups of rates, as the CLI's help shows them."""
 
-def _rate(default: float, help_text: str) -> float:
-    return field(default=default, metadata={"help": help_text, "rate": True})
+
+def _rate(default: float, help_text: str, group: str) -> float:
+    return field(default=default, metadata={"help": help_text, "rate": True, "group": group})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,54 +52,66 @@ class SynthOptions:
     )
     # --- registry -------------------------------------------------------------------
     nik_ganda_rate: float = _rate(
-        0.02, "Share of registry people holding a second NIK from another region (NIK ganda)."
+        0.02,
+        "Share of registry people holding a second NIK from another region (NIK ganda).",
+        REGISTRY,
     )
     ganda_name_variant_rate: float = _rate(
-        0.30, "Share of NIK-ganda second records whose name is spelled differently."
+        0.30, "Share of NIK-ganda second records whose name is spelled differently.", REGISTRY
     )
     unknown_birth_date_rate: float = _rate(
-        0.02, "Share of registry people with an unknown birth date (1 July / 31 December / 15th)."
+        0.02,
+        "Share of registry people with an unknown birth date (1 July / 31 December / 15th).",
+        REGISTRY,
     )
     # --- who is on the health lists ---------------------------------------------------
-    visit_rate: float = _rate(0.30, "Share of registry people who appear on a health list.")
+    visit_rate: float = _rate(0.30, "Share of registry people who appear on a health list.", LISTS)
     outsider_rate: float = _rate(
-        0.05, "Share of list rows for people not in the registry (moved in)."
+        0.05, "Share of list rows for people not in the registry (moved in).", LISTS
     )
     repeat_rate: float = _rate(
-        0.08, "Share of list rows that repeat a person already listed (visit again, 2nd puskesmas)."
+        0.08,
+        "Share of list rows that repeat a person already listed (visit again, 2nd puskesmas).",
+        LISTS,
     )
     bayi_rate: float = _rate(
-        0.02, "Share of list rows for a newborn listed under the mother's NIK ('Bayi Ny. ...')."
+        0.02,
+        "Share of list rows for a newborn listed under the mother's NIK ('Bayi Ny. ...').",
+        LISTS,
     )
     bayi_registered_share: float = _rate(
-        0.50, "Share of those newborns who are already in the registry."
+        0.50, "Share of those newborns who are already in the registry.", LISTS
     )
     # --- list error model (per list row) ----------------------------------------------
-    name_typo_rate: float = _rate(0.05, "Names with 1-2 character edits (typos).")
+    name_typo_rate: float = _rate(0.05, "Names with 1-2 character edits (typos).", ERRORS)
     name_variant_rate: float = _rate(
-        0.10, "Names with a title or spelling variant (Hj., S.Pd, Moch., oe/u, dj/j, ...)."
+        0.10, "Names with a title or spelling variant (Hj., S.Pd, Moch., oe/u, dj/j, ...).", ERRORS
     )
     date_format_rate: float = _rate(
-        0.30, "Birth dates in another format (ISO, slashes, 2-digit year, '17 Agustus 1975', ...)."
+        0.30,
+        "Birth dates in another format (ISO, slashes, 2-digit year, '17 Agustus 1975', ...).",
+        ERRORS,
     )
-    date_swap_rate: float = _rate(0.02, "Birth dates with day and month swapped.")
+    date_swap_rate: float = _rate(0.02, "Birth dates with day and month swapped.", ERRORS)
     nik_excel_sci_rate: float = _rate(
-        0.02, "NIKs damaged by Excel into scientific notation (3.67301E+15)."
+        0.02, "NIKs damaged by Excel into scientific notation (3.67301E+15).", ERRORS
     )
     nik_excel_trunc_rate: float = _rate(
-        0.02, "NIKs whose last digit Excel lost (15-digit precision: trailing 0)."
+        0.02, "NIKs whose last digit Excel lost (15-digit precision: trailing 0).", ERRORS
     )
     nik_typo_rate: float = _rate(
-        0.03, "NIKs with one digit changed or two adjacent digits transposed."
+        0.03, "NIKs with one digit changed or two adjacent digits transposed.", ERRORS
     )
-    nik_missing_rate: float = _rate(0.02, "Rows with a blank NIK.")
+    nik_missing_rate: float = _rate(0.02, "Rows with a blank NIK.", ERRORS)
     nik_ganda_other_rate: float = _rate(
-        0.50, "Share of a NIK-ganda person's list rows that carry the OTHER NIK."
+        0.50, "Share of a NIK-ganda person's list rows that carry the OTHER NIK.", ERRORS
     )
-    kk_old_rate: float = _rate(0.05, "Rows with an old family card number (family moved or split).")
-    kk_missing_rate: float = _rate(0.10, "Rows with a blank KK number.")
-    birth_date_missing_rate: float = _rate(0.02, "Rows with a blank birth date.")
-    mother_missing_rate: float = _rate(0.15, "Rows with a blank mother's name.")
+    kk_old_rate: float = _rate(
+        0.05, "Rows with an old family card number (family moved or split).", ERRORS
+    )
+    kk_missing_rate: float = _rate(0.10, "Rows with a blank KK number.", ERRORS)
+    birth_date_missing_rate: float = _rate(0.02, "Rows with a blank birth date.", ERRORS)
+    mother_missing_rate: float = _rate(0.15, "Rows with a blank mother's name.", ERRORS)
 
     def __post_init__(self) -> None:
         if self.people < 1:
