@@ -103,6 +103,14 @@ def counting_progress(description: str) -> Iterator[Callable[[int], None]]:
         yield lambda n: progress.advance(task, n)
 
 
+def _print_facts(title: str, facts: dict[str, object]) -> None:
+    """A two-column table of labelled results."""
+    table = Table(title=title, show_header=False)
+    for label, value in facts.items():
+        table.add_row(label, str(value))
+    console.print(table)
+
+
 MapOption = Annotated[
     list[str] | None,
     typer.Option("--map", help="field=COLUMN: take a field from this column (repeatable)."),
@@ -430,17 +438,18 @@ def encode(
             workers=workers,
             progress=advance,
         )
-    table = Table(title=f"padan encode → {summary.package}", show_header=False)
-    table.add_row("Baris dibaca (rows read)", f"{summary.rows_read:,}")
-    table.add_row("Dikodekan (encoded)", f"{summary.encoded:,}")
-    table.add_row("Ditolak (rejected)", f"{summary.rejected:,}  → {summary.rejects}")
-    table.add_row("Keymap (stays here)", str(summary.keymap))
-    table.add_row("Mean filter fill", f"{summary.mean_fill:.1%}")
-    table.add_row("Dice, random pairs (10 bins 0→1)", " ".join(map(str, summary.dice_histogram)))
-    table.add_row(
-        "Throughput", f"{summary.records_per_second:,.0f} rows/s ({summary.seconds:.1f} s)"
+    _print_facts(
+        f"padan encode → {summary.package}",
+        {
+            "Baris dibaca (rows read)": f"{summary.rows_read:,}",
+            "Dikodekan (encoded)": f"{summary.encoded:,}",
+            "Ditolak (rejected)": f"{summary.rejected:,}  → {summary.rejects}",
+            "Keymap (stays here)": summary.keymap,
+            "Mean filter fill": f"{summary.mean_fill:.1%}",
+            "Dice, random pairs (10 bins 0→1)": " ".join(map(str, summary.dice_histogram)),
+            "Throughput": f"{summary.records_per_second:,.0f} rows/s ({summary.seconds:.1f} s)",
+        },
     )
-    console.print(table)
     audit.log_run(
         "encode",
         org=identity.card.org,
@@ -733,14 +742,17 @@ def apply_(
         log=log,
         profile=profile,
     )
-    table = Table(title=f"padan apply ← {summary.sender}", show_header=False)
-    table.add_row("Baris (rows)", f"{summary.rows:,}")
-    table.add_row("NIK diganti (NIK replaced)", f"{summary.nik_changed:,}")
-    table.add_row("KK diganti (KK replaced)", f"{summary.kk_changed:,}")
-    table.add_row("Perlu keputusan, NIK ganda (needs a decision)", f"{summary.needs_decision:,}")
-    table.add_row("Berkas koreksi (corrected file)", str(summary.corrected))
-    table.add_row("Catatan perubahan (change log)", str(summary.log))
-    console.print(table)
+    _print_facts(
+        f"padan apply ← {summary.sender}",
+        {
+            "Baris (rows)": f"{summary.rows:,}",
+            "NIK diganti (NIK replaced)": f"{summary.nik_changed:,}",
+            "KK diganti (KK replaced)": f"{summary.kk_changed:,}",
+            "Perlu keputusan, NIK ganda (needs a decision)": f"{summary.needs_decision:,}",
+            "Berkas koreksi (corrected file)": summary.corrected,
+            "Catatan perubahan (change log)": summary.log,
+        },
+    )
     if summary.unknown_match_ids:
         err_console.print(
             f"[yellow]Peringatan:[/] {summary.unknown_match_ids:,} match id tidak ada di daftar "

@@ -13,6 +13,7 @@ import datetime as dt
 import itertools
 import random
 from collections import deque
+from collections.abc import Callable
 from typing import NamedTuple
 
 from padan.synth import truth
@@ -67,27 +68,24 @@ class ListRow(NamedTuple):
     errors: str
 
 
+_DATE_STYLES: dict[str, Callable[[int, int, int], str]] = {
+    "dmy_dash": lambda d, m, y: f"{d:02d}-{m:02d}-{y}",
+    "dmy_slash": lambda d, m, y: f"{d:02d}/{m:02d}/{y}",
+    "iso": lambda d, m, y: f"{y}-{m:02d}-{d:02d}",
+    "dmy_2y": lambda d, m, y: f"{d:02d}-{m:02d}-{y % 100:02d}",
+    "dmy_slash_2y": lambda d, m, y: f"{d:02d}/{m:02d}/{y % 100:02d}",
+    "dmy_dot": lambda d, m, y: f"{d:02d}.{m:02d}.{y}",
+    "dmy_loose": lambda d, m, y: f"{d}/{m}/{y}",
+    "month_name": lambda d, m, y: f"{d} {MONTHS_ID[m - 1]} {y}",
+    "excel_serial": lambda d, m, y: str(dt.date(y, m, d).toordinal() - _EXCEL_EPOCH),
+}
+
+
 def format_date(day: int, month: int, year: int, style: str) -> str:
     """Write a date the way a clerk might; day and month may be swapped by the caller."""
-    if style == "dmy_dash":
-        return f"{day:02d}-{month:02d}-{year}"
-    if style == "dmy_slash":
-        return f"{day:02d}/{month:02d}/{year}"
-    if style == "iso":
-        return f"{year}-{month:02d}-{day:02d}"
-    if style == "dmy_2y":
-        return f"{day:02d}-{month:02d}-{year % 100:02d}"
-    if style == "dmy_slash_2y":
-        return f"{day:02d}/{month:02d}/{year % 100:02d}"
-    if style == "dmy_dot":
-        return f"{day:02d}.{month:02d}.{year}"
-    if style == "dmy_loose":
-        return f"{day}/{month}/{year}"
-    if style == "month_name":
-        return f"{day} {MONTHS_ID[month - 1]} {year}"
-    if style == "excel_serial":
-        return str(dt.date(year, month, day).toordinal() - _EXCEL_EPOCH)
-    raise ValueError(f"unknown date style {style!r}")
+    if style not in _DATE_STYLES:
+        raise ValueError(f"unknown date style {style!r}")
+    return _DATE_STYLES[style](day, month, year)
 
 
 def excel_scientific(nik: str) -> str:
