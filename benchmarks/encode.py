@@ -20,29 +20,38 @@ from clkhash.clk import generate_clks
 from clkhash.schema import from_json_dict
 from rich.table import Table
 
-from padan.bloom import field_encoder_pool
-from padan.encoding import encode_files
-from padan.features import FIELD_SOURCES
+from padan.bloom import field_encoder_pool, salt_kinds, salted_label
+from padan.encoding import FieldKeys, encode_files, field_rows
 from padan.identity import new_identity
 from padan.linkage_schema import load_linkage_schema, schema_fingerprint
 from padan.records import read_records
-from padan.secret import derive_key, load_secret, new_secret
+from padan.secret import load_secret, new_secret
 from padan.synth import SynthOptions, generate
 
 PEOPLE, QUICK_PEOPLE = 60_000, 3_000
 
 
-def _clkhash(rows: list[list[str]], schema: dict, keys: dict[str, bytes]) -> np.ndarray:
+def _clkhash(rows: list[list[str]], schema: dict, keys: FieldKeys) -> np.ndarray:
     columns = []
+    kinds = salt_kinds(schema)
     for col, spec in enumerate(schema["fields"]):
-        clks = generate_clks(
-            [[row[col]] for row in rows], from_json_dict(spec["clkhash"]), keys[spec["name"]],
-            validate=False, max_workers=os.cpu_count(),
-        )
         n_bytes = spec["clkhash"]["clkConfig"]["l"] // 8
-        columns.append(
-            np.frombuffer(b"".join(c.tobytes() for c in clks), np.uint8).reshape(-1, n_bytes)
-        )
+        column = np.zeros((len(rows), n_bytes), np.uint8)
+        # A salted field is keyed per salt value: one clkhash call per salt group.
+        salt_col = len(schema["fields"]) + kinds.index(spec["salt"]) if spec.get("salt") else None
+        groups: dict[str, list[int]] = {}
+        for i, row in enumerate(rows):
+            groups.setdefault(row[salt_col] if salt_col is not None else "", []).append(i)
+        for salt, members in groups.items():
+            clks = generate_clks(
+                [[rows[i][col]] for i in members], from_json_dict(spec["clkhash"]),
+                keys[salted_label(spec["name"], salt) if salt else spec["name"]],
+                validate=False, max_workers=os.cpu_count(),
+            )
+            column[members] = np.frombuffer(
+                b"".join(c.tobytes() for c in clks), np.uint8
+            ).reshape(-1, n_bytes)
+        columns.append(column)
     return np.concatenate(columns, axis=1)
 
 
@@ -56,9 +65,8 @@ def run(quick: bool) -> tuple[dict, list[Table]]:
         new_secret(owner, [owner.card], schema_fingerprint(), work)
         secret = load_secret(work / "bench-owner.secret", owner)
         schema = load_linkage_schema()
-        keys = {f["name"]: derive_key(secret, f"clk/{f['name']}") for f in schema["fields"]}
-        sources = [FIELD_SOURCES[f["source"]] for f in schema["fields"]]
-        rows = [[s(r) for s in sources] for r in read_records([work / "siak.csv"])]
+        keys = FieldKeys(secret, schema)
+        rows = field_rows(list(read_records([work / "siak.csv"])), schema)
         timings = {}
         start = time.perf_counter()
         reference = _clkhash(rows, schema, keys)

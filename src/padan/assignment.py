@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 
@@ -63,20 +64,34 @@ def best_links(
     return Links(chosen, best_bits, ambiguous)
 
 
-def clusters(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Connected components of the accepted pairs: a cluster id (smallest member) per record."""
+@nb.njit(cache=True)
+def _root(parent: np.ndarray, x: int) -> int:  # pragma: no cover
+    root = x
+    while parent[root] != root:
+        root = parent[root]
+    while parent[x] != root:  # path compression
+        parent[x], x = root, parent[x]
+    return root
+
+
+@nb.njit(cache=True)
+def _components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:  # pragma: no cover
     parent = np.arange(n)
+    for k in range(len(i)):
+        ra, rb = _root(parent, i[k]), _root(parent, j[k])
+        # The smaller root wins, so every root is the smallest member of its cluster.
+        if ra < rb:
+            parent[rb] = ra
+        elif rb < ra:
+            parent[ra] = rb
+    for x in range(n):
+        parent[x] = _root(parent, x)
+    return parent
 
-    def find(x: int) -> int:
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
 
-    for a, b in zip(i.tolist(), j.tolist(), strict=True):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return np.array([find(x) for x in range(n)], dtype=np.int64)
+def clusters(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Connected components of the accepted pairs: a cluster id (smallest member) per record.
+
+    Union-find compiled with numba (a Python loop took seconds per million records).
+    """
+    return _components(n, np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64))

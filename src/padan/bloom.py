@@ -5,6 +5,11 @@ clkhash with a key derived for that field only, and the record's CLK is the conc
 of its field filters (every field a multiple of 64 bits, so the coordinator can compare
 field by field on 64-bit words). Work is split into chunks over a process pool; chunk
 order is kept, so output is deterministic.
+
+A field spec may name a *salt* (``"salt": "birth_year"``): its filters are then keyed per
+salt value (key ``field_keys["<field>/<salt value>"]``), so equal values with different
+salts get unrelated filters. Rows carry the salt values after the field values, one per
+kind in :func:`salt_kinds` order.
 """
 
 from __future__ import annotations
@@ -50,6 +55,20 @@ def field_layouts(linkage_schema: Mapping[str, Any]) -> list[FieldLayout]:
         layouts.append(FieldLayout(spec["name"], offset, bits // 8))
         offset += bits // 8
     return layouts
+
+
+def salt_kinds(linkage_schema: Mapping[str, Any]) -> list[str]:
+    """The salt kinds the schema's fields use, in first-use order (the extra row columns)."""
+    kinds: list[str] = []
+    for spec in linkage_schema["fields"]:
+        if spec.get("salt") and spec["salt"] not in kinds:
+            kinds.append(spec["salt"])
+    return kinds
+
+
+def salted_label(field: str, salt: str) -> str:
+    """The ``field_keys`` entry of a salted field's key for one salt value."""
+    return f"{field}/{salt}"
 
 
 class TokenFilters:
@@ -106,54 +125,86 @@ class TokenFilters:
 
 
 class FieldEncoder:
-    """Encodes rows of field values into concatenated field-level Bloom filters."""
+    """Encodes rows of field values (then salt values) into concatenated field filters.
+
+    ``field_keys`` is looked up by field name, or by :func:`salted_label` for a salted
+    field; one cached :class:`TokenFilters` is kept per (field, salt value).
+    """
 
     def __init__(self, linkage_schema: Mapping[str, Any], field_keys: Mapping[str, bytes]):
         self.layouts = field_layouts(linkage_schema)
         self.width = sum(f.n_bytes for f in self.layouts)
-        self._schemas: list[Schema] = []
-        self._keys: list[Any] = []
-        for spec in linkage_schema["fields"]:
-            schema = from_json_dict(spec["clkhash"])
-            self._schemas.append(schema)
-            self._keys.append(
-                generate_key_lists(
-                    field_keys[spec["name"]],
-                    len(schema.fields),
-                    key_size=schema.kdf_key_size,
-                    salt=schema.kdf_salt,
-                    info=schema.kdf_info,
-                    kdf=schema.kdf_type,
-                    hash_algo=schema.kdf_hash,
-                )
-            )
-        self._fields = [TokenFilters(s, k) for s, k in zip(self._schemas, self._keys, strict=True)]
+        self._field_keys = field_keys
+        self._specs = list(linkage_schema["fields"])
+        self._schemas = [from_json_dict(spec["clkhash"]) for spec in self._specs]
+        kinds = salt_kinds(linkage_schema)
+        # Row column holding each field's salt value (None: the field is not salted).
+        self._salt_cols = [
+            len(self._specs) + kinds.index(spec["salt"]) if spec.get("salt") else None
+            for spec in self._specs
+        ]
+        self._keys: dict[tuple[int, str], Any] = {}
+        self._filters: dict[tuple[int, str], TokenFilters] = {}
+        for col, salt_col in enumerate(self._salt_cols):
+            if salt_col is None:
+                self._token_filters(col, "")  # a missing key fails here, not mid-run
 
-    def _place(self, rows: Sequence[Sequence[str]], encode_column: Callable) -> np.ndarray:
+    def _key_lists(self, col: int, salt: str) -> Any:
+        found = self._keys.get((col, salt))
+        if found is None:
+            name, schema = self._specs[col]["name"], self._schemas[col]
+            key = self._field_keys[salted_label(name, salt) if salt else name]
+            found = self._keys[col, salt] = generate_key_lists(
+                key,
+                len(schema.fields),
+                key_size=schema.kdf_key_size,
+                salt=schema.kdf_salt,
+                info=schema.kdf_info,
+                kdf=schema.kdf_type,
+                hash_algo=schema.kdf_hash,
+            )
+        return found
+
+    def _token_filters(self, col: int, salt: str) -> TokenFilters:
+        found = self._filters.get((col, salt))
+        if found is None:
+            found = self._filters[col, salt] = TokenFilters(
+                self._schemas[col], self._key_lists(col, salt)
+            )
+        return found
+
+    def _place(self, rows: Sequence[Sequence[str]], encode_group: Callable) -> np.ndarray:
         out = np.zeros((len(rows), self.width), dtype=np.uint8)
         for col, layout in enumerate(self.layouts):
-            present = [i for i, row in enumerate(rows) if row[col]]
-            if present:
-                span = slice(layout.offset_bytes, layout.offset_bytes + layout.n_bytes)
-                out[present, span] = encode_column(col, [rows[i][col] for i in present])
+            salt_col = self._salt_cols[col]
+            # Rows with a value, grouped by salt value ("" for an unsalted field).
+            groups: dict[str, list[int]] = {}
+            for i, row in enumerate(rows):
+                if row[col]:
+                    groups.setdefault(row[salt_col] if salt_col is not None else "", []).append(i)
+            span = slice(layout.offset_bytes, layout.offset_bytes + layout.n_bytes)
+            for salt, present in groups.items():
+                out[present, span] = encode_group(col, salt, [rows[i][col] for i in present])
         return out
 
     def encode(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
         """Return an ``(n, width)`` uint8 array; an empty value leaves its field all zero."""
-        return self._place(rows, lambda col, values: self._fields[col].encode(values))
+        return self._place(
+            rows, lambda col, salt, values: self._token_filters(col, salt).encode(values)
+        )
 
     def encode_reference(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
         """The same through clkhash's own per-record path (slow; kept for the equivalence test)."""
 
-        def column(col: int, values: list[str]) -> np.ndarray:
+        def group(col: int, salt: str, values: list[str]) -> np.ndarray:
             filters = stream_bloom_filters(
-                [[v] for v in values], self._keys[col], self._schemas[col]
+                [[v] for v in values], self._key_lists(col, salt), self._schemas[col]
             )
             return np.frombuffer(b"".join(f[0].tobytes() for f in filters), dtype=np.uint8).reshape(
                 len(values), -1
             )
 
-        return self._place(rows, column)
+        return self._place(rows, group)
 
 
 _worker_encoder: FieldEncoder | None = None

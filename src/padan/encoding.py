@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from padan import __version__
-from padan.bloom import field_encoder_pool
+from padan.bloom import field_encoder_pool, salt_kinds
 from padan.errors import InputError, VerificationError
 from padan.features import BLOCK_SOURCES, FIELD_SOURCES, has_linkage_data, token_values
 from padan.files import atomic_open, atomic_path
@@ -67,11 +67,46 @@ def sibling_paths(package: Path) -> tuple[Path, Path]:
     return stem.with_name(stem.name + ".keymap.parquet"), stem.with_name(stem.name + ".rejects.csv")
 
 
+UNKNOWN_SALT = "unknown"
+SALT_SOURCES: dict[str, Callable[[Record], str]] = {
+    # Stable and rarely wrong on either side; a record without a birth date shares one salt.
+    "birth_year": lambda r: str(r.birth_date.year) if r.birth_date else UNKNOWN_SALT,
+}
+"""Salt values of a record, by the ``salt`` names used in a linkage schema's field specs."""
+
+
+class FieldKeys(dict[str, bytes]):
+    """Bloom-filter keys by field name (label ``clk/<field>``), and for salted fields by
+    ``<field>/<salt value>`` (label ``clk/<field>/<salt value>``), derived on first use.
+
+    Salt values are only known record by record, so their keys are derived lazily, in
+    whichever encoder process meets them first; every process derives the same key.
+    """
+
+    def __init__(self, secret: LinkageSecret, schema: Mapping[str, Any]):
+        super().__init__()
+        self.secret = secret
+        for spec in schema["fields"]:
+            if not spec.get("salt"):
+                self[spec["name"]] = derive_key(secret, f"clk/{spec['name']}")
+
+    def __missing__(self, label: str) -> bytes:
+        key = self[label] = derive_key(self.secret, f"clk/{label}")
+        return key
+
+
+def field_rows(records: Sequence[Record], schema: Mapping[str, Any]) -> list[list[str]]:
+    """The encoder's input rows: each field's value, then each salt kind's value."""
+    sources = [FIELD_SOURCES[f["source"]] for f in schema["fields"]]
+    sources += [SALT_SOURCES[kind] for kind in salt_kinds(schema)]
+    return [[source(r) for source in sources] for r in records]
+
+
 class _Keys:
     """All keys an encoder needs, derived from the linkage secret with distinct labels."""
 
     def __init__(self, secret: LinkageSecret, schema: Mapping[str, Any]):
-        self.fields = {f["name"]: derive_key(secret, f"clk/{f['name']}") for f in schema["fields"]}
+        self.fields = FieldKeys(secret, schema)
         self.tokens = {k: Tokenizer(derive_key(secret, f"token/{k}")) for k in schema["tokens"]}
         self.blocks = {
             k: Tokenizer(derive_key(secret, f"block/{k}")) for k in schema["blocking"]["keys"]
@@ -85,8 +120,7 @@ def encode_records(
     encode: Callable[[Sequence[Sequence[str]]], np.ndarray],
 ) -> RecordsTable:
     """Encode records (all with linkage data) into a table with fresh random record ids."""
-    sources = [FIELD_SOURCES[f["source"]] for f in schema["fields"]]
-    clk = encode([[source(r) for source in sources] for r in records])
+    clk = encode(field_rows(records, schema))
     values = [token_values(r) for r in records]
     tokens = {}
     for kind, tokenizer in keys.tokens.items():

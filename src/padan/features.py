@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from padan.model import Record
+from padan.phonetic import soundex
 
 BABY_OF = "name_baby_of"
 """Problem code for a row named after the mother (``Bayi Ny. …``): a newborn listed
@@ -40,6 +41,26 @@ def _birth_date(r: Record) -> str:
     return r.birth_date.strftime("%d%m%Y") if r.birth_date else ""
 
 
+# Words that start many addresses (normalise spells the abbreviations out) and say little.
+_ADDRESS_GENERIC = frozenset(
+    {"jalan", "kampung", "gang", "perumahan", "komplek", "kelurahan", "kecamatan", "desa"}
+    | {"nomor", "blok", "rt", "rw", "street", "road", "place", "avenue", "crescent"}
+)
+
+
+def _address_parts(r: Record) -> tuple[list[str], list[str]]:
+    """Number tokens and distinctive word tokens of the address, in order."""
+    tokens = (r.address or "").split()
+    numbers = [t for t in tokens if t.isdigit()]
+    words = [t for t in tokens if t.isalpha() and t not in _ADDRESS_GENERIC]
+    return numbers, words
+
+
+def _address_numbers_value(r: Record) -> str:
+    numbers, _ = _address_parts(r)
+    return " ".join(numbers) if len(numbers) > 1 else ""
+
+
 FIELD_SOURCES: dict[str, Callable[[Record], str]] = {
     "name": _name,
     "birth_date_ddmmyyyy": _birth_date,
@@ -51,6 +72,11 @@ FIELD_SOURCES: dict[str, Callable[[Record], str]] = {
     "address": lambda r: " ".join(
         x for x in (r.address, r.rt and f"rt {r.rt}", r.rw and f"rw {r.rw}") if x
     ),
+    # House number with postcode on their own: a whole address is one field, so matching
+    # numbers would otherwise add little to the evidence of similar words. A single
+    # number (an Indonesian house number) is left out: it would count the household's
+    # shared address twice, e.g. for a baby listed under the mother's name.
+    "address_numbers": _address_numbers_value,
 }
 """Feature value extractors, by the ``source`` names used in ``schemas/linkage``."""
 
@@ -117,6 +143,27 @@ def _name_sorted(r: Record) -> str | None:
     return " ".join(sorted(_name_tokens(r))) or None
 
 
+def _address_numbers(r: Record) -> str | None:
+    # House number with postcode (or block number): a household, only with two numbers.
+    numbers, _ = _address_parts(r)
+    return ":".join(numbers) if len(numbers) > 1 else None
+
+
+def _address_house(r: Record) -> str | None:
+    # First number and the first distinctive word (with RT/RW where used): the house.
+    numbers, words = _address_parts(r)
+    if not numbers or not words:
+        return None
+    return f"{numbers[0]}:{words[0][:3]}:{r.rt or ''}:{r.rw or ''}"
+
+
+def _address_last_name(r: Record) -> str | None:
+    # Last address number (postcode or house number) with the family name's phonetic code.
+    numbers, _ = _address_parts(r)
+    tokens = _name_tokens(r)
+    return f"{numbers[-1]}:{soundex(tokens[-1])}" if numbers and tokens else None
+
+
 BLOCK_SOURCES: dict[str, Callable[[Record], str | None]] = {
     "birth_date_unordered": _unordered_birth_date,
     "birth_ym_name": _date_and_initials("ym"),
@@ -129,6 +176,9 @@ BLOCK_SOURCES: dict[str, Callable[[Record], str | None]] = {
     "name_prefixes": _name_prefixes,
     "last_name_year": _last_name_year,
     "kk": lambda r: r.kk,
+    "address_numbers": _address_numbers,
+    "address_house": _address_house,
+    "address_last_name": _address_last_name,
 }
 """Blocking key values, by the names used in ``schemas/linkage``; None means no key."""
 

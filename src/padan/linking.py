@@ -27,12 +27,18 @@ from padan.comparison import compare_pairs, pack_words
 from padan.errors import InputError, VerificationError
 from padan.identity import Card, Identity
 from padan.linkage_schema import load_linkage_schema, schema_fingerprint
-from padan.model import Confidence, Manifest, MatchRow, Status
+from padan.model import Confidence, Manifest, Status
 from padan.package import read_package
 from padan.records_table import RecordsTable, from_parquet
 from padan.report import build_report, write_report
-from padan.results import OwnerResult, write_result
-from padan.scoring import FSModel, fit_em, level_frequencies, log_odds_bits
+from padan.results import OwnerResult, ResultRows, write_result
+from padan.scoring import (
+    FSModel,
+    fit_em,
+    level_frequencies,
+    log_odds_bits,
+    non_match_frequencies,
+)
 
 Progress = Callable[[str], None]
 
@@ -80,7 +86,7 @@ class LinkOutcome:
     """Everything a link run decided, before it is written out."""
 
     packages: list[LoadedPackage]
-    rows: dict[str, list[MatchRow]]  # package path -> rows
+    rows: dict[str, ResultRows]  # package path -> rows
     dedup: Stage
     link: Stage | None
     threshold_bits: float
@@ -146,18 +152,19 @@ class Comparer:
         self.fields = [f["name"] for f in schema["fields"]]
         self.iterations = _decision(schema)["em_iterations"]
         self.sample = _decision(schema)["u_sample_pairs"]
+        self.household = {self.fields.index(f) for f in _decision(schema)["household_fields"]}
 
     def levels(self, a: np.ndarray, b: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Comparison levels of pairs (a[i], b[j]) of packed CLKs."""
         return self.compare(a, b, i, j, self.layouts, self.cuts)
 
-    def u_from_random_pairs(self, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
-        """u probabilities from random pairs (fixed seed: results stay reproducible)."""
+    def random_pair_levels(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Levels of random pairs (fixed seed: results stay reproducible)."""
         rng = np.random.default_rng(0)
         i = rng.integers(0, len(a), self.sample)
         j = rng.integers(0, len(b), self.sample)
         keep = (i != j) if a is b else np.ones(len(i), dtype=bool)
-        return level_frequencies(self.levels(a, b, i[keep], j[keep]), self.n_levels)
+        return self.levels(a, b, i[keep], j[keep])
 
 
 def _merge_stats(total: BlockingStats, part: BlockingStats) -> None:
@@ -227,6 +234,40 @@ def train_m(
     ]
 
 
+def _fit_share(
+    comparer: Comparer,
+    levels: np.ndarray,
+    random_levels: np.ndarray,
+    m: list[np.ndarray],
+    prior: float,
+    total: float,
+) -> FSModel:
+    """Fit λ with m fixed, then again with the matches among the random pairs weighed
+    out of u (see :func:`padan.scoring.non_match_frequencies`).
+
+    Fields a household shares keep the raw u: a stronger exact agreement there would
+    link a baby listed under the mother's name to the mother.
+    """
+    raw = level_frequencies(random_levels, comparer.n_levels)
+    u = raw
+    for _ in range(2):
+        model = fit_em(
+            levels,
+            comparer.n_levels,
+            comparer.fields,
+            u=u,
+            m=m,
+            fit_m=False,
+            prior=prior,
+            total_pairs=total,
+            iterations=comparer.iterations,
+        )
+        cleaned = non_match_frequencies(random_levels, comparer.n_levels, model)
+        u = [raw[f] if f in comparer.household else c for f, c in enumerate(cleaned)]
+        prior = model.prior
+    return model
+
+
 def fit_link_model(
     registry: RecordsTable,
     lists: Sequence[RecordsTable],
@@ -252,20 +293,12 @@ def fit_link_model(
         {k: np.concatenate([t.blocks[k] for t in lists]) for k in registry.blocks},
     )
     a = pack_words(merged.clk)
-    u = comparer.u_from_random_pairs(a, b)
+    random_levels = comparer.random_pair_levels(a, b)
+    u = level_frequencies(random_levels, comparer.n_levels)
     m = train_m(comparer, a, b, merged.blocks, registry.blocks, u, schema)
     total = float(n_list) * len(registry)
-    model = fit_em(
-        all_levels,
-        comparer.n_levels,
-        comparer.fields,
-        u=u,
-        m=m,
-        fit_m=False,
-        prior=min(n_list, len(registry)) / total,
-        total_pairs=total,
-        iterations=comparer.iterations,
-    )
+    prior = min(n_list, len(registry)) / total
+    model = _fit_share(comparer, all_levels, random_levels, m, prior, total)
     return ListPairs(pairs, all_levels, model, stats)
 
 
@@ -289,11 +322,14 @@ def deduplicate_registry(
     if len(i) == 0:
         return np.arange(len(registry)), Stage(FSModel([], [], [], 0.0, 0), stats, np.zeros(0), 0)
     levels = comparer.levels(a, a, i, j)
-    u = comparer.u_from_random_pairs(a, a)
+    u = level_frequencies(comparer.random_pair_levels(a, a), comparer.n_levels)
     total = len(registry) * (len(registry) - 1) / 2
     prior = 0.01 * len(registry) / total
     if link_model is None:
         m = train_m(comparer, a, a, registry.blocks, None, u, schema)
+        # u stays as sampled here: weighing the matches out (as for links) makes
+        # exact agreement so strong that single wrong pairs merge whole clusters
+        # (FEBRL3: cluster F1 0.996 → 0.991).
         model = fit_em(
             levels,
             comparer.n_levels,
@@ -365,31 +401,68 @@ class _Ids:
                 return value
 
 
-def _band(bits: float, schema: Mapping[str, Any]) -> Confidence:
+def _bands(bits: np.ndarray, schema: Mapping[str, Any]) -> np.ndarray:
+    """Confidence band (object array of :class:`Confidence`) of each log-odds value."""
     cuts = _decision(schema)["confidence_bits"]
-    if bits >= cuts["TINGGI"]:
-        return Confidence.TINGGI
-    return Confidence.SEDANG if bits >= cuts["SEDANG"] else Confidence.RENDAH
+    bands = np.array([Confidence.TINGGI, Confidence.SEDANG, Confidence.RENDAH], dtype=object)
+    return bands[np.where(bits >= cuts["TINGGI"], 0, np.where(bits >= cuts["SEDANG"], 1, 2))]
+
+
+def _objects(n: int, fill: Any = None) -> np.ndarray:
+    out = np.empty(n, dtype=object)
+    out[:] = fill
+    return out
+
+
+class _NikOwners:
+    """Which registry person holds a NIK token (a sorted lookup, not a 700k-entry dict)."""
+
+    def __init__(self, reg_nik: np.ndarray, person: np.ndarray):
+        held = np.flatnonzero(reg_nik)
+        # Stable sort, last record of a repeated token wins (as a dict built in order would).
+        order = held[np.argsort(reg_nik[held], kind="stable")]
+        tokens = reg_nik[order]
+        last = np.r_[tokens[1:] != tokens[:-1], True][: len(tokens)]
+        self.tokens, self.person = tokens[last], person[order[last]]
+
+    def owner(self, nik: np.ndarray) -> np.ndarray:
+        """Person holding each token; -1 where missing (0) or not in the registry."""
+        if not len(self.tokens):
+            return np.full(len(nik), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.tokens, nik), len(self.tokens) - 1)
+        found = (nik != 0) & (self.tokens[at] == nik)
+        return np.where(found, self.person[at], -1)
 
 
 def _list_status(
-    nik: int,
-    kk: int,
-    target: int,
+    nik: np.ndarray,
+    kk: np.ndarray,
+    links: Links,
     person: np.ndarray,
-    reg_nik_person: Mapping[int, int],
+    owners: _NikOwners,
     reg_kk: np.ndarray,
-) -> Status:
-    owner = reg_nik_person.get(nik) if nik else None
-    if target < 0:
-        return Status.NIK_MILIK_ORANG_LAIN if owner is not None else Status.TIDAK_DITEMUKAN
-    if owner is None:
-        return Status.NIK_BERBEDA
-    if owner != person[target]:
-        return Status.NIK_MILIK_ORANG_LAIN
-    if kk and reg_kk[target] and kk != reg_kk[target]:
-        return Status.KK_BERBEDA
-    return Status.COCOK
+) -> np.ndarray:
+    """Status (object array of :class:`Status`) of every row of one list."""
+    target = links.registry_index
+    linked = target >= 0
+    who = np.full(len(target), -1, dtype=np.int64)
+    who[linked] = person[target[linked]]
+    target_kk = np.zeros(len(target), dtype=reg_kk.dtype)
+    target_kk[linked] = reg_kk[target[linked]]
+    owner = owners.owner(nik)
+    foreign = (owner >= 0) & (owner != who)  # the row's NIK is another person's
+    sure = linked & ~links.ambiguous
+    status = _objects(len(target), Status.TIDAK_DITEMUKAN)
+    # Later assignments take precedence over earlier ones.
+    status[~linked & (owner >= 0)] = Status.NIK_MILIK_ORANG_LAIN
+    status[sure] = Status.COCOK
+    status[sure & (kk != 0) & (target_kk != 0) & (kk != target_kk)] = Status.KK_BERBEDA
+    status[sure & foreign] = Status.NIK_MILIK_ORANG_LAIN
+    status[sure & (owner < 0)] = Status.NIK_BERBEDA
+    # Unsure who the row is, but sure its NIK is someone else's: say so.
+    status[linked & links.ambiguous] = Status.RAGU
+    status[linked & links.ambiguous & foreign] = Status.NIK_MILIK_ORANG_LAIN
+    return status
 
 
 def decide(
@@ -440,89 +513,84 @@ def decide(
     )
     timings["assign_seconds"] = time.perf_counter() - started
 
-    ids = _Ids(seed)
-    # Ids are handed out in record-id order, so a seeded run is reproducible.
-    order = np.lexsort(registry.record_id.T[::-1])
-    sizes = np.bincount(person, minlength=len(registry))
-    dup_group: dict[int, str] = {}
-    match_id: dict[int, str] = {}
-    linked_people: dict[int, list[tuple[Links, int]]] = {}
-    for lk in links:
-        for row in np.flatnonzero((lk.registry_index >= 0) & ~lk.ambiguous):
-            linked_people.setdefault(int(person[lk.registry_index[row]]), []).append((lk, row))
-    for r in order:
-        who = int(person[r])
-        if sizes[who] > 1 and who not in dup_group:
-            dup_group[who] = ids.new("G")
-        if who in linked_people and who not in match_id:
-            match_id[who] = ids.new("M")
+    started = time.perf_counter()
+    rows = _result_rows(registry_pkg, list_pkgs, links, person, schema, seed)
+    timings["statuses_seconds"] = time.perf_counter() - started
+    return LinkOutcome(list(packages), rows, dedup, link_stage, threshold_bits, timings)
 
-    reg_nik = registry.token_key("nik")
+
+def _ids_by_person(
+    registry: RecordsTable, person: np.ndarray, linked: np.ndarray, seed: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Duplicate-group ids (people with several records) and match ids (linked people).
+
+    Ids are handed out in record-id order, so a seeded run is reproducible.
+    """
+    ids = _Ids(seed)
+    sizes = np.bincount(person, minlength=len(registry))
+    # Record ids as two big-endian words sort like the bytes do.
+    words = np.ascontiguousarray(registry.record_id).view(">u8")
+    seen = person[np.lexsort((words[:, 1], words[:, 0]))]
+    _, first = np.unique(seen, return_index=True)
+    dup_group, match_id = _objects(len(registry)), _objects(len(registry))
+    for who in seen[np.sort(first)].tolist():
+        if sizes[who] > 1:
+            dup_group[who] = ids.new("G")
+        if linked[who]:
+            match_id[who] = ids.new("M")
+    return dup_group, match_id
+
+
+def _result_rows(
+    registry_pkg: LoadedPackage,
+    list_pkgs: Sequence[LoadedPackage],
+    links: Sequence[Links],
+    person: np.ndarray,
+    schema: Mapping[str, Any],
+    seed: int | None,
+) -> dict[str, ResultRows]:
+    """Every record's status, ids and confidence band, as columns per package."""
+    registry = registry_pkg.table
+    linked = np.zeros(len(registry), dtype=bool)  # per person: a list row is surely theirs
+    for lk in links:
+        linked[person[lk.registry_index[(lk.registry_index >= 0) & ~lk.ambiguous]]] = True
+    dup_group, match_id = _ids_by_person(registry, person, linked, seed)
+
     reg_kk = registry.token_key("kk")
-    reg_nik_person = {int(k): int(person[r]) for r, k in enumerate(reg_nik) if k}
-    rows: dict[str, list[MatchRow]] = {}
-    registry_rows = []
+    owners = _NikOwners(registry.token_key("nik"), person)
+    rows: dict[str, ResultRows] = {}
     reg_matched_same_nik = np.zeros(len(registry), dtype=bool)
     reg_best_bits = np.full(len(registry), -np.inf)
     for pkg, lk in zip(list_pkgs, links, strict=True):
-        nik, kk = pkg.table.token_key("nik"), pkg.table.token_key("kk")
-        out = []
-        for row in range(len(pkg.table)):
-            target = int(lk.registry_index[row])
-            rid = bytes(pkg.table.record_id[row])
-            if target >= 0 and lk.ambiguous[row]:
-                # Unsure who the row is, but sure its NIK is someone else's: say so.
-                owner = reg_nik_person.get(int(nik[row])) if nik[row] else None
-                foreign = owner is not None and owner != person[target]
-                status = Status.NIK_MILIK_ORANG_LAIN if foreign else Status.RAGU
-                out.append(MatchRow(rid, status, confidence=Confidence.RENDAH))
-                continue
-            status = _list_status(
-                int(nik[row]), int(kk[row]), target, person, reg_nik_person, reg_kk
-            )
-            if target < 0:
-                out.append(MatchRow(rid, status))
-                continue
-            who = int(person[target])
-            if status in (Status.COCOK, Status.KK_BERBEDA):
-                reg_matched_same_nik[target] = True
-            reg_best_bits[target] = max(reg_best_bits[target], lk.bits[row])
-            out.append(
-                MatchRow(
-                    rid,
-                    status,
-                    match_id=match_id[who],
-                    dup_group=dup_group.get(who),
-                    confidence=_band(float(lk.bits[row]), schema),
-                )
-            )
-        rows[str(pkg.path)] = out
-
-    for r in range(len(registry)):
-        who = int(person[r])
-        rid = bytes(registry.record_id[r])
-        if who in dup_group:
-            status = Status.GANDA
-        elif who not in match_id:
-            status = Status.TIDAK_DITEMUKAN
-        elif reg_matched_same_nik[r]:
-            status = Status.COCOK
-        else:
-            status = Status.NIK_BERBEDA
-        linked = who in match_id
-        registry_rows.append(
-            MatchRow(
-                rid,
-                status,
-                match_id=match_id.get(who),
-                dup_group=dup_group.get(who),
-                confidence=_band(float(reg_best_bits[r]), schema)
-                if linked and np.isfinite(reg_best_bits[r])
-                else None,
-            )
+        table = pkg.table
+        status = _list_status(
+            table.token_key("nik"), table.token_key("kk"), lk, person, owners, reg_kk
         )
-    rows[str(registry_pkg.path)] = registry_rows
-    return LinkOutcome(list(packages), rows, dedup, link_stage, threshold_bits, timings)
+        sure = np.flatnonzero((lk.registry_index >= 0) & ~lk.ambiguous)
+        target = lk.registry_index[sure]
+        who = person[target]
+        same_nik = (status[sure] == Status.COCOK) | (status[sure] == Status.KK_BERBEDA)
+        reg_matched_same_nik[target[same_nik]] = True
+        np.maximum.at(reg_best_bits, target, lk.bits[sure])
+        list_match, list_dup = _objects(len(table)), _objects(len(table))
+        list_match[sure], list_dup[sure] = match_id[who], dup_group[who]
+        confidence = _objects(len(table))
+        confidence[sure] = _bands(lk.bits[sure], schema)
+        confidence[(lk.registry_index >= 0) & lk.ambiguous] = Confidence.RENDAH
+        rows[str(pkg.path)] = ResultRows(table.record_id, status, list_match, list_dup, confidence)
+
+    reg_linked = linked[person]
+    status = _objects(len(registry), Status.NIK_BERBEDA)
+    status[reg_linked & reg_matched_same_nik] = Status.COCOK
+    status[~reg_linked] = Status.TIDAK_DITEMUKAN
+    status[np.bincount(person, minlength=len(registry))[person] > 1] = Status.GANDA
+    confidence = _objects(len(registry))
+    banded = reg_linked & np.isfinite(reg_best_bits)
+    confidence[banded] = _bands(reg_best_bits[banded], schema)
+    rows[str(registry_pkg.path)] = ResultRows(
+        registry.record_id, status, match_id[person], dup_group[person], confidence
+    )
+    return rows
 
 
 def write_results(
@@ -554,7 +622,7 @@ def write_results(
                     for p in pkgs
                 ],
             },
-            rows=[row for p in pkgs for row in outcome.rows[str(p.path)]],
+            rows=ResultRows.concat([outcome.rows[str(p.path)] for p in pkgs]),
         )
         path = out_dir / f"{owner.org}.result"
         write_result(path, result, coordinator=coordinator, owner=owner)

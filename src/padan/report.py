@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +49,7 @@ def build_report(outcome: LinkOutcome, run_id: str, seconds: float) -> dict[str,
     datasets = []
     for pkg in outcome.packages:
         rows = outcome.rows[str(pkg.path)]
-        counts = Counter(r.status.value for r in rows)
+        counts = rows.status_counts()
         datasets.append(
             {
                 "package": pkg.path.name,
@@ -58,7 +57,7 @@ def build_report(outcome: LinkOutcome, run_id: str, seconds: float) -> dict[str,
                 "dataset": pkg.manifest.dataset,
                 "role": pkg.manifest.role,
                 "records": len(rows),
-                "status_counts": {s.value: counts.get(s.value, 0) for s in Status},
+                "status_counts": {s.value: counts.get(s, 0) for s in Status},
             }
         )
     return {

@@ -10,11 +10,13 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -28,25 +30,95 @@ PURPOSE = "link-result"
 FORMAT = "padan-result/1"
 
 
+@dataclass(slots=True, eq=False)
+class ResultRows(Sequence[MatchRow]):
+    """Result rows as parallel columns: a sequence of :class:`MatchRow` built on demand.
+
+    A city-scale run has a million rows; building a ``MatchRow`` object per row cost
+    seconds, so the coordinator fills these columns with array operations instead.
+    """
+
+    record_id: np.ndarray  # (n, 16) uint8
+    status: np.ndarray  # object: Status
+    match_id: np.ndarray  # object: str | None
+    dup_group: np.ndarray  # object: str | None
+    confidence: np.ndarray  # object: Confidence | None
+
+    @classmethod
+    def concat(cls, parts: Sequence[ResultRows]) -> ResultRows:
+        """The rows of ``parts``, one after another."""
+        return cls(
+            *(
+                np.concatenate([getattr(p, name) for p in parts])
+                for name in ("record_id", "status", "match_id", "dup_group", "confidence")
+            )
+        )
+
+    def __len__(self) -> int:
+        return len(self.status)
+
+    @overload
+    def __getitem__(self, index: int) -> MatchRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[MatchRow]: ...
+    def __getitem__(self, index: int | slice) -> MatchRow | Sequence[MatchRow]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        return MatchRow(
+            bytes(self.record_id[index]),
+            self.status[index],
+            self.match_id[index],
+            self.dup_group[index],
+            self.confidence[index],
+        )
+
+    def __iter__(self) -> Iterator[MatchRow]:
+        width = self.record_id.shape[1]
+        ids = self.record_id.tobytes()
+        columns = (self.status, self.match_id, self.dup_group, self.confidence)
+        for k, (status, match_id, dup, conf) in enumerate(
+            zip(*(c.tolist() for c in columns), strict=True)
+        ):
+            yield MatchRow(ids[k * width : (k + 1) * width], status, match_id, dup, conf)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ResultRows):
+            return NotImplemented
+        return np.array_equal(self.record_id, other.record_id) and all(
+            np.array_equal(getattr(self, name), getattr(other, name))
+            for name in ("status", "match_id", "dup_group", "confidence")
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable columns
+
+    def status_counts(self) -> Counter[Status]:
+        """How many rows have each status."""
+        return Counter(self.status.tolist())
+
+
 @dataclass(slots=True)
 class OwnerResult:
     """One owner's result: run metadata and one row per record of its packages."""
 
     meta: dict[str, Any]
-    rows: list[MatchRow]
+    rows: ResultRows
+
+
+def _values(column: np.ndarray) -> list[str | None]:
+    return [None if v is None else v.value for v in column.tolist()]
 
 
 def _to_bytes(result: OwnerResult) -> bytes:
     rows = result.rows
     table = pa.table(
         {
-            "record_id": pa.array([r.record_id for r in rows], type=pa.binary(16)),
-            "status": pa.array([r.status.value for r in rows], type=pa.string()),
-            "match_id": pa.array([r.match_id for r in rows], type=pa.string()),
-            "dup_group": pa.array([r.dup_group for r in rows], type=pa.string()),
-            "confidence": pa.array(
-                [r.confidence.value if r.confidence else None for r in rows], type=pa.string()
+            "record_id": pa.FixedSizeBinaryArray.from_buffers(
+                pa.binary(16), len(rows), [None, pa.py_buffer(rows.record_id.tobytes())]
             ),
+            "status": pa.array(_values(rows.status), type=pa.string()),
+            "match_id": pa.array(rows.match_id, type=pa.string()),
+            "dup_group": pa.array(rows.dup_group, type=pa.string()),
+            "confidence": pa.array(_values(rows.confidence), type=pa.string()),
         }
     )
     parquet = io.BytesIO()
@@ -64,24 +136,24 @@ def _from_bytes(payload: bytes) -> OwnerResult:
         table = pq.read_table(io.BytesIO(zf.read("rows.parquet")))
     if meta.get("format") != FORMAT:
         raise VerificationError(f"unknown result format {meta.get('format')!r}")
-    cols = table.to_pydict()
-    rows = [
-        MatchRow(
-            record_id=rid,
-            status=Status(status),
-            match_id=match_id,
-            dup_group=dup,
-            confidence=Confidence(conf) if conf else None,
-        )
-        for rid, status, match_id, dup, conf in zip(
-            cols["record_id"],
-            cols["status"],
-            cols["match_id"],
-            cols["dup_group"],
-            cols["confidence"],
-            strict=True,
-        )
+
+    def column(name: str, kind: type[Status] | type[Confidence] | None = None) -> np.ndarray:
+        values = table[name].to_pylist()
+        out = np.empty(len(values), dtype=object)
+        out[:] = values if kind is None else [kind(v) if v else None for v in values]
+        return out
+
+    ids = table["record_id"].combine_chunks()
+    record_id = np.frombuffer(ids.buffers()[1], dtype=np.uint8)[
+        ids.offset * 16 : (ids.offset + len(ids)) * 16
     ]
+    rows = ResultRows(
+        record_id.reshape(len(ids), 16).copy(),
+        column("status", Status),
+        column("match_id"),
+        column("dup_group"),
+        column("confidence", Confidence),
+    )
     return OwnerResult(meta, rows)
 
 

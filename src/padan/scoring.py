@@ -62,16 +62,34 @@ def _normalised(counts: np.ndarray) -> np.ndarray:
     return counts / counts.sum()
 
 
-def level_frequencies(levels: np.ndarray, n_levels: list[int]) -> list[np.ndarray]:
+def level_frequencies(
+    levels: np.ndarray, n_levels: list[int], weights: np.ndarray | None = None
+) -> list[np.ndarray]:
     """Observed level distribution per field (missing skipped), smoothed to avoid zeros.
 
-    On random record pairs, which are almost all non-matches, this is the u estimate.
+    On random record pairs, which are almost all non-matches, this is the u estimate;
+    ``weights`` (e.g. each pair's non-match posterior) count pairs partially.
     """
+    w = np.ones(len(levels)) if weights is None else weights
     out = []
     for f, k in enumerate(n_levels):
         col = levels[:, f]
-        out.append(_normalised(np.bincount(col[col >= 0], minlength=k + 1)[: k + 1] + 1.0))
+        present = col >= 0
+        out.append(_normalised(np.bincount(col[present], w[present], k + 1)[: k + 1] + 1.0))
     return out
+
+
+def non_match_frequencies(
+    levels: np.ndarray, n_levels: list[int], model: FSModel
+) -> list[np.ndarray]:
+    """u from random pairs with the matches among them weighed out by ``model``.
+
+    When almost every record has a partner (FEBRL, a registry covering a whole city),
+    the matches in a random sample outnumber the chance agreements at the best levels
+    and make full agreement look common; weighing each pair by its non-match posterior
+    restores the weight of an exact agreement.
+    """
+    return level_frequencies(levels, n_levels, 1.0 - probability(log_odds_bits(levels, model)))
 
 
 def fit_em(
