@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -20,15 +21,18 @@ from padan.linking import link_run
 from padan.results import read_result
 from padan.secret import load_secret, new_secret
 
+if TYPE_CHECKING:  # systems.py registers this module's functions
+    from benchmarks.systems import DedupFunction, LinkFunction
 
-def _run(frames: dict[str, pd.DataFrame]) -> dict[str, dict[str, str | None]]:
+
+def _run(frames: dict[str, pd.DataFrame], schema: str) -> dict[str, dict[str, str | None]]:
     """Link the frames (first = registry); per frame: rec_id → match id or dup group."""
     with tempfile.TemporaryDirectory(prefix="padan-bench-") as tmp:
         work = Path(tmp)
         owners = {name: new_identity(f"org-{name}", "owner") for name in frames}
         coordinator = new_identity("koordinator", "coordinator")
         first = next(iter(owners.values()))
-        new_secret(first, [o.card for o in owners.values()], schema_fingerprint(), work)
+        new_secret(first, [o.card for o in owners.values()], schema_fingerprint(schema), work)
         secret = load_secret(work / f"{first.card.org}.secret", first)
         packages, keymaps = [], {}
         for k, (name, frame) in enumerate(frames.items()):
@@ -41,6 +45,7 @@ def _run(frames: dict[str, pd.DataFrame]) -> dict[str, dict[str, str | None]]:
                 out=work / f"{name}.padan",
                 role="registry" if k == 0 else "list",
                 profile="febrl",
+                schema_name=schema,
             )
             packages.append(summary.package)
             keymaps[name] = summary.keymap
@@ -57,25 +62,29 @@ def _run(frames: dict[str, pd.DataFrame]) -> dict[str, dict[str, str | None]]:
         return out
 
 
-def link(left: pd.DataFrame, right: pd.DataFrame) -> set[tuple[str, str]]:
-    """Pairs (left rec_id, right rec_id) sharing a padan match id (left is the registry)."""
-    ids = _run({"left": left, "right": right})
-    by_match: dict[str, list[str]] = {}
-    for rec_id, match in ids["left"].items():
-        if match:
-            by_match.setdefault(match, []).append(rec_id)
-    return {
-        (l_id, r_id)
-        for r_id, match in ids["right"].items()
-        if match
-        for l_id in by_match.get(match, [])
-    }
+def system(schema: str) -> tuple[LinkFunction, DedupFunction]:
+    """padan's ``link`` and ``dedup`` with the given linkage schema."""
 
+    def link(left: pd.DataFrame, right: pd.DataFrame) -> set[tuple[str, str]]:
+        """Pairs (left rec_id, right rec_id) sharing a match id (left is the registry)."""
+        ids = _run({"left": left, "right": right}, schema)
+        by_match: dict[str, list[str]] = {}
+        for rec_id, match in ids["left"].items():
+            if match:
+                by_match.setdefault(match, []).append(rec_id)
+        return {
+            (l_id, r_id)
+            for r_id, match in ids["right"].items()
+            if match
+            for l_id in by_match.get(match, [])
+        }
 
-def dedup(records: pd.DataFrame) -> list[set[str]]:
-    """Clusters of one file (registry deduplication: padan's NIK-ganda groups)."""
-    groups: dict[str, set[str]] = {}
-    for rec_id, group in _run({"records": records})["records"].items():
-        if group:
-            groups.setdefault(group, set()).add(rec_id)
-    return list(groups.values())
+    def dedup(records: pd.DataFrame) -> list[set[str]]:
+        """Clusters of one file (registry deduplication: padan's NIK-ganda groups)."""
+        groups: dict[str, set[str]] = {}
+        for rec_id, group in _run({"records": records}, schema)["records"].items():
+            if group:
+                groups.setdefault(group, set()).add(rec_id)
+        return list(groups.values())
+
+    return link, dedup

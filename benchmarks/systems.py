@@ -33,9 +33,12 @@ class System:
 
 SYSTEMS: dict[str, System] = {
     "padan": System(
-        link=padan_system.link,
-        dedup=padan_system.dedup,
-        description="padan: field-level CLKs, keyed blocking, Fellegi-Sunter by EM",
+        *padan_system.system("padan-v1"),
+        description="padan default (padan-v1: names salted by birth year)",
+    ),
+    "padan_unsalted": System(
+        *padan_system.system("padan-v1-unsalted"),
+        description="padan-v1-unsalted: no birth-year salt (for unreliable birth years)",
     ),
     "anonlink": System(
         link=reference_anonlink.link,
@@ -50,4 +53,4 @@ SYSTEMS: dict[str, System] = {
 }
 
 # Every report lists these columns, null for a system not (yet) registered.
-REPORTED = ("padan", "anonlink", "splink")
+REPORTED = ("padan", "padan_unsalted", "anonlink", "splink")

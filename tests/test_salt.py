@@ -112,3 +112,15 @@ def test_cached_encoder_equals_clkhash_per_salt(rows: list[tuple[list[str], str]
     full = [[*values, year] for values, year in rows]
     assert np.array_equal(encoder.encode(full), encoder.encode_reference(full))
     assert np.array_equal(encoder.encode(full), encoder.encode_reference(full))  # cached pass
+
+
+def test_unsalted_variant_differs_from_the_default_only_in_salts() -> None:
+    from padan.linkage_schema import load_linkage_schema, schema_fingerprint
+
+    default, unsalted = load_linkage_schema(), load_linkage_schema("padan-v1-unsalted")
+    assert any(spec.get("salt") for spec in default["fields"])
+    assert not any(spec.get("salt") for spec in unsalted["fields"])
+    for spec in default["fields"]:
+        spec.pop("salt", None)
+    assert {**default, "name": "", "description": ""} == {**unsalted, "name": "", "description": ""}
+    assert schema_fingerprint() != schema_fingerprint("padan-v1-unsalted")

@@ -111,6 +111,7 @@ class _Keys:
         self.blocks = {
             k: Tokenizer(derive_key(secret, f"block/{k}")) for k in schema["blocking"]["keys"]
         }
+        self.salts = {k: Tokenizer(derive_key(secret, f"salt/{k}")) for k in salt_kinds(schema)}
 
 
 def encode_records(
@@ -133,8 +134,13 @@ def encode_records(
         kind: tokenizer.block_keys(BLOCK_SOURCES[kind](r) for r in records)
         for kind, tokenizer in keys.blocks.items()
     }
+    # Keyed salt tokens tell the coordinator which salted filters are comparable.
+    salts = {
+        kind: tokenizer.block_keys(SALT_SOURCES[kind](r) for r in records)
+        for kind, tokenizer in keys.salts.items()
+    }
     ids = np.frombuffer(os.urandom(ID_BYTES * len(records)), dtype=np.uint8)
-    return RecordsTable(ids.reshape(len(records), ID_BYTES).copy(), clk, tokens, blocks)
+    return RecordsTable(ids.reshape(len(records), ID_BYTES).copy(), clk, tokens, blocks, salts)
 
 
 def _concat(parts: list[RecordsTable], schema: Mapping[str, Any], width: int) -> RecordsTable:
@@ -144,12 +150,14 @@ def _concat(parts: list[RecordsTable], schema: Mapping[str, Any], width: int) ->
             np.zeros((0, width), np.uint8),
             {k: np.zeros((0, 16), np.uint8) for k in schema["tokens"]},
             {k: np.zeros(0, np.uint64) for k in schema["blocking"]["keys"]},
+            {k: np.zeros(0, np.uint64) for k in salt_kinds(schema)},
         )
     return RecordsTable(
         np.concatenate([p.record_id for p in parts]),
         np.concatenate([p.clk for p in parts]),
         {k: np.concatenate([p.tokens[k] for p in parts]) for k in parts[0].tokens},
         {k: np.concatenate([p.blocks[k] for p in parts]) for k in parts[0].blocks},
+        {k: np.concatenate([p.salts[k] for p in parts]) for k in parts[0].salts},
     )
 
 

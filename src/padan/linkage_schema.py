@@ -25,9 +25,19 @@ def _schema_text(name: str) -> str:
 def load_linkage_schema(name: str = DEFAULT_SCHEMA) -> dict[str, Any]:
     """Load a linkage schema by name from ``schemas/linkage/NAME.json``.
 
-    Every call returns a fresh copy: clkhash edits the schema dicts it is given.
+    A schema may be a variant of another: ``{"extends": BASE, "unsalted": true, ...}``
+    is BASE without field salts, with the variant's own name and description. Every
+    call returns a fresh copy: clkhash edits the schema dicts it is given.
     """
-    return json.loads(_schema_text(name))
+    schema = json.loads(_schema_text(name))
+    base = schema.pop("extends", None)
+    if base is None:
+        return schema
+    resolved = load_linkage_schema(base)
+    if schema.pop("unsalted", False):
+        for spec in resolved["fields"]:
+            spec.pop("salt", None)
+    return {**resolved, **schema}
 
 
 def schema_fingerprint(name: str = DEFAULT_SCHEMA) -> str:

@@ -141,8 +141,29 @@ def _decision(schema: Mapping[str, Any]) -> Mapping[str, Any]:
     return schema["decision"]
 
 
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One side of a comparison: packed CLK words and the keyed salt tokens."""
+
+    words: np.ndarray
+    salts: Mapping[str, np.ndarray]
+
+    @classmethod
+    def of(cls, table: RecordsTable) -> Side:
+        """The comparison side of a package's records."""
+        return cls(pack_words(table.clk), table.salts)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
 class Comparer:
-    """Compares record pairs field by field as the linkage schema says."""
+    """Compares record pairs field by field as the linkage schema says.
+
+    A salted field's filters are keyed per salt value (e.g. birth year): two filters
+    with different salts are unrelated whatever the values, so that field counts as
+    missing for the pair rather than as a disagreement.
+    """
 
     def __init__(self, schema: Mapping[str, Any], compare: PairComparer = compare_pairs):
         self.compare = compare
@@ -153,12 +174,26 @@ class Comparer:
         self.iterations = _decision(schema)["em_iterations"]
         self.sample = _decision(schema)["u_sample_pairs"]
         self.household = {self.fields.index(f) for f in _decision(schema)["household_fields"]}
+        self.correlated = [
+            [self.fields.index(f) for f in group if f in self.fields]
+            for group in _decision(schema).get("correlated_fields", [])
+        ]
+        self.salted: dict[str, list[int]] = {}
+        for f, spec in enumerate(schema["fields"]):
+            if spec.get("salt"):
+                self.salted.setdefault(spec["salt"], []).append(f)
 
-    def levels(self, a: np.ndarray, b: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Comparison levels of pairs (a[i], b[j]) of packed CLKs."""
-        return self.compare(a, b, i, j, self.layouts, self.cuts)
+    def levels(self, a: Side, b: Side, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Comparison levels of pairs (a[i], b[j])."""
+        levels = self.compare(a.words, b.words, i, j, self.layouts, self.cuts)
+        for kind, columns in self.salted.items():
+            if kind in a.salts and kind in b.salts:
+                other_salt = a.salts[kind][i] != b.salts[kind][j]
+                for column in columns:
+                    levels[other_salt, column] = -1
+        return levels
 
-    def random_pair_levels(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def random_pair_levels(self, a: Side, b: Side) -> np.ndarray:
         """Levels of random pairs (fixed seed: results stay reproducible)."""
         rng = np.random.default_rng(0)
         i = rng.integers(0, len(a), self.sample)
@@ -188,8 +223,8 @@ class ListPairs:
 
 def train_m(
     comparer: Comparer,
-    a: np.ndarray,
-    b: np.ndarray,
+    a: Side,
+    b: Side,
     blocks_a: Mapping[str, np.ndarray],
     blocks_b: Mapping[str, np.ndarray] | None,
     u: list[np.ndarray],
@@ -276,14 +311,14 @@ def fit_link_model(
 ) -> ListPairs:
     """Block and compare every list with the registry; fit one Fellegi–Sunter model."""
     comparer = Comparer(schema, compare)
-    b = pack_words(registry.clk)
+    b = Side.of(registry)
     cap = schema["blocking"]["max_block_pairs"]
     stats, pairs, levels = BlockingStats(), [], []
     for table in lists:
         i, j, part = candidate_pairs(table.blocks, registry.blocks, cap)
         _merge_stats(stats, part)
         pairs.append((i, j))
-        levels.append(comparer.levels(pack_words(table.clk), b, i, j))
+        levels.append(comparer.levels(Side.of(table), b, i, j))
     all_levels = np.concatenate(levels)
     n_list = sum(len(t) for t in lists)
     merged = RecordsTable(
@@ -291,8 +326,9 @@ def fit_link_model(
         np.concatenate([t.clk for t in lists]),
         {},
         {k: np.concatenate([t.blocks[k] for t in lists]) for k in registry.blocks},
+        {k: np.concatenate([t.salts[k] for t in lists]) for k in registry.salts},
     )
-    a = pack_words(merged.clk)
+    a = Side.of(merged)
     random_levels = comparer.random_pair_levels(a, b)
     u = level_frequencies(random_levels, comparer.n_levels)
     m = train_m(comparer, a, b, merged.blocks, registry.blocks, u, schema)
@@ -317,7 +353,7 @@ def deduplicate_registry(
     Without one (a registry alone), m is fitted on the registry's own pairs.
     """
     comparer = Comparer(schema, compare)
-    a = pack_words(registry.clk)
+    a = Side.of(registry)
     i, j, stats = candidate_pairs(registry.blocks, None, schema["blocking"]["max_block_pairs"])
     if len(i) == 0:
         return np.arange(len(registry)), Stage(FSModel([], [], [], 0.0, 0), stats, np.zeros(0), 0)
@@ -355,7 +391,7 @@ def deduplicate_registry(
             total_pairs=total,
             iterations=comparer.iterations,
         )
-    bits = log_odds_bits(levels, model)
+    bits = log_odds_bits(levels, model, comparer.correlated)
     accept = bits >= threshold_bits
     person = clusters(len(registry), i[accept], j[accept])
     return person, Stage(model, stats, bits, int(accept.sum()))
@@ -369,7 +405,7 @@ def link_lists(
     threshold_bits: float,
 ) -> tuple[list[Links], Stage]:
     """Best registry person per list row under the fitted link model."""
-    bits = log_odds_bits(fitted.levels, fitted.model)
+    bits = log_odds_bits(fitted.levels, fitted.model, Comparer(schema).correlated)
     margin = _decision(schema)["ambiguity_margin_bits"]
     links, start = [], 0
     for table, (i, j) in zip(lists, fitted.pairs, strict=True):

@@ -2,13 +2,15 @@
 
 Columns: ``record_id`` (16 random bytes), ``clk`` (concatenated field filters),
 ``token_<kind>`` (16-byte keyed tokens, null when missing) and ``block_<kind>``
-(64-bit keyed blocking keys, 0 when missing). Nothing in here is a raw value.
+(64-bit keyed blocking keys, 0 when missing) and ``salt_<kind>`` (64-bit keyed token
+of the salt a salted field's filter was keyed with: filters are comparable only when
+these agree). Nothing in here is a raw value.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +29,7 @@ class RecordsTable:
     clk: np.ndarray  # (n, width) uint8
     tokens: dict[str, np.ndarray]  # kind -> (n, 16) uint8; all-zero row = missing
     blocks: dict[str, np.ndarray]  # kind -> (n,) uint64; 0 = missing
+    salts: dict[str, np.ndarray] = field(default_factory=dict)  # kind -> (n,) uint64
 
     def __len__(self) -> int:
         return len(self.record_id)
@@ -38,6 +41,7 @@ class RecordsTable:
             self.clk[order],
             {k: v[order] for k, v in self.tokens.items()},
             {k: v[order] for k, v in self.blocks.items()},
+            {k: v[order] for k, v in self.salts.items()},
         )
 
     def token_key(self, kind: str) -> np.ndarray:
@@ -75,8 +79,9 @@ def to_parquet(table: RecordsTable) -> bytes:
     columns = {"record_id": _fixed(table.record_id), "clk": _fixed(table.clk)}
     for kind, arr in table.tokens.items():
         columns[f"token_{kind}"] = _fixed(arr, nullable=True)
-    for kind, arr in table.blocks.items():
-        columns[f"block_{kind}"] = pa.array(arr, type=pa.uint64())
+    for prefix, arrays in (("block_", table.blocks), ("salt_", table.salts)):
+        for kind, arr in arrays.items():
+            columns[f"{prefix}{kind}"] = pa.array(arr, type=pa.uint64())
     sink = io.BytesIO()
     pq.write_table(pa.table(columns), sink, compression="zstd", row_group_size=262_144)
     return sink.getvalue()
@@ -97,7 +102,14 @@ def from_parquet(data: bytes, clk_bytes: int) -> RecordsTable:
         record_id=_unfixed(table["record_id"], ID_BYTES),
         clk=_unfixed(table["clk"], clk_bytes),
         tokens={n[6:]: _unfixed(table[n], 16) for n in names if n.startswith("token_")},
-        blocks={
-            n[6:]: table[n].to_numpy().astype(np.uint64) for n in names if n.startswith("block_")
-        },
+        blocks=_uint64_columns(table, "block_"),
+        salts=_uint64_columns(table, "salt_"),
     )
+
+
+def _uint64_columns(table: pa.Table, prefix: str) -> dict[str, np.ndarray]:
+    return {
+        name.removeprefix(prefix): table[name].to_numpy().astype(np.uint64)
+        for name in table.column_names
+        if name.startswith(prefix)
+    }

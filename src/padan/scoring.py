@@ -10,6 +10,7 @@ two-component mixture's own boundary, overridable from the command line.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,10 +144,32 @@ def fit_em(
     return FSModel(fields, m, u, lam, done)
 
 
-def log_odds_bits(levels: np.ndarray, model: FSModel) -> np.ndarray:
-    """Posterior log-odds of a match, in bits, for every pair."""
-    evidence = _field_evidence(levels, model.m) - _field_evidence(levels, model.u)
+def log_odds_bits(
+    levels: np.ndarray, model: FSModel, correlated: Sequence[Sequence[int]] = ()
+) -> np.ndarray:
+    """Posterior log-odds of a match, in bits, for every pair.
+
+    Fields in one ``correlated`` group (e.g. KK and address: one family shares both)
+    are not independent evidence: the group contributes its strongest agreement once,
+    not the sum, so a household's fields cannot outvote a disagreeing birth date. A
+    group with no agreeing field contributes the sum of its disagreements.
+    """
+    grouped = {f for group in correlated for f in group}
+    evidence = np.zeros(len(levels))
+    for f in range(len(model.m)):
+        if f not in grouped:
+            evidence += _field_ratio(levels[:, f], model.m[f], model.u[f])
+    for group in correlated:
+        ratios = [_field_ratio(levels[:, f], model.m[f], model.u[f]) for f in group]
+        best = np.maximum.reduce(ratios)
+        evidence += np.where(best > 0, best, np.add.reduce(ratios))
     return (np.log(model.prior) - np.log1p(-model.prior) + evidence) / np.log(2)
+
+
+def _field_ratio(col: np.ndarray, m: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """log(m/u) of each pair's level of one field; 0 where the field is missing."""
+    ratio = np.log(m / u)
+    return np.where(col >= 0, ratio[np.maximum(col, 0)], 0.0)
 
 
 def probability(bits: np.ndarray | float) -> np.ndarray:
