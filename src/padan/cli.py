@@ -526,6 +526,7 @@ def link(
     from padan import audit
     from padan.identity import load_identity, load_trusted_cards
     from padan.linking import link_run
+    from padan.model import Status
 
     coordinator = load_identity(key, read_passphrase())
     with console.status("Linking…") as status:
@@ -539,28 +540,15 @@ def link(
             progress=lambda msg: status.update(msg),
             cluster=cluster,
         )
+    datasets = summary.report["datasets"]
     table = Table(title=f"padan link · run {summary.run_id}")
-    table.add_column("package")
-    table.add_column("role")
-    table.add_column("records", justify="right")
-    for status_name in (
-        "COCOK",
-        "NIK_BERBEDA",
-        "NIK_MILIK_ORANG_LAIN",
-        "KK_BERBEDA",
-        "GANDA",
-        "RAGU",
-        "TIDAK_DITEMUKAN",
-    ):
-        table.add_column(status_name, justify="right")
-    for d in summary.report["datasets"]:
-        counts = d["status_counts"]
-        table.add_row(
-            d["package"],
-            d["role"],
-            str(d["records"]),
-            *(str(counts[c.header]) for c in table.columns[3:]),
-        )
+    table.add_column("status")
+    for d in datasets:
+        table.add_column(f"{d['package']}\n({d['role']})", justify="right")
+    table.add_row("records", *(f"{d['records']:,}" for d in datasets), end_section=True)
+    for status in Status:
+        if status is not Status.DITOLAK:  # rejected rows never reach the coordinator
+            table.add_row(status.value, *(f"{d['status_counts'][status.value]:,}" for d in datasets))
     console.print(table)
     for path in summary.results:
         console.print(f"Sealed result: {path}")
