@@ -548,7 +548,8 @@ def link(
     table.add_row("records", *(f"{d['records']:,}" for d in datasets), end_section=True)
     for status in Status:
         if status is not Status.DITOLAK:  # rejected rows never reach the coordinator
-            table.add_row(status.value, *(f"{d['status_counts'][status.value]:,}" for d in datasets))
+            counts = (f"{d['status_counts'][status.value]:,}" for d in datasets)
+            table.add_row(status.value, *counts)
     console.print(table)
     for path in summary.results:
         console.print(f"Sealed result: {path}")
