@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from padan import __version__
-from padan.bloom import field_encoder_pool, salt_kinds
+from padan.bloom import Pending, field_encoder_pool, salt_kinds
 from padan.errors import InputError, VerificationError
 from padan.features import BLOCK_SOURCES, FIELD_SOURCES, has_linkage_data, token_values
 from padan.files import atomic_open, atomic_path
@@ -33,7 +33,7 @@ from padan.records_table import ID_BYTES, RecordsTable, to_parquet
 from padan.secret import LinkageSecret, derive_key, key_check_value
 from padan.tokens import Tokenizer
 
-BATCH = 65_536
+BATCH = 16_384
 REASON_NO_DATA = (
     "Tidak ada nama, NIK, atau tanggal lahir yang dapat dipakai untuk pemadanan "
     "(no usable name, NIK or birth date)"
@@ -118,10 +118,15 @@ def encode_records(
     records: Sequence[Record],
     keys: _Keys,
     schema: Mapping[str, Any],
-    encode: Callable[[Sequence[Sequence[str]]], np.ndarray],
-) -> RecordsTable:
-    """Encode records (all with linkage data) into a table with fresh random record ids."""
-    clk = encode(field_rows(records, schema))
+    encode: Callable[[Sequence[Sequence[str]]], Pending],
+) -> Callable[[], RecordsTable]:
+    """Start encoding records (all with linkage data); the returned function waits for the
+    Bloom filters and gives the table, with fresh random record ids.
+
+    Keyed tokens are made here while the workers hash, and the caller can read the next
+    batch before waiting, so reading, keying and hashing overlap.
+    """
+    pending_clk = encode(field_rows(records, schema))  # workers hash while we key tokens
     values = [token_values(r) for r in records]
     tokens = {}
     for kind, tokenizer in keys.tokens.items():
@@ -140,7 +145,8 @@ def encode_records(
         for kind, tokenizer in keys.salts.items()
     }
     ids = np.frombuffer(os.urandom(ID_BYTES * len(records)), dtype=np.uint8)
-    return RecordsTable(ids.reshape(len(records), ID_BYTES).copy(), clk, tokens, blocks, salts)
+    ids = ids.reshape(len(records), ID_BYTES).copy()
+    return lambda: RecordsTable(ids, pending_clk(), tokens, blocks, salts)
 
 
 def _concat(parts: list[RecordsTable], schema: Mapping[str, Any], width: int) -> RecordsTable:
@@ -220,7 +226,7 @@ def encode_files(
         )
     started = time.perf_counter()
     keys = _Keys(secret, schema)
-    parts: list[RecordsTable] = []
+    pending: list[Callable[[], RecordsTable]] = []
     refs: list[tuple[str, int, str]] = []
     rejects: list[Rejected] = []
     problems: dict[str, int] = {}
@@ -230,7 +236,7 @@ def encode_files(
 
         def flush() -> None:
             if batch:
-                parts.append(encode_records(batch, keys, schema, encode))
+                pending.append(encode_records(batch, keys, schema, encode))
                 refs.extend((r.ref.source, r.ref.row, r.local_id or "") for r in batch)
                 if progress:
                     progress(len(batch))
@@ -249,6 +255,7 @@ def encode_files(
                 if progress:
                     progress(1)
         flush()
+        parts = [finish() for finish in pending]  # inside the pool: workers still alive
 
     width = sum(f["clkhash"]["clkConfig"]["l"] // 8 for f in schema["fields"])
     table = _concat(parts, schema, width)
