@@ -173,12 +173,30 @@ def test_different_secret_gives_unrelated_encodings(tmp_path: Path, parties, new
     assert not set(map(bytes, a.tokens["nik"])) - {bytes(16)} & set(map(bytes, b.tokens["nik"]))
 
 
-def test_refuses_a_secret_made_for_another_schema(tmp_path: Path, parties, monkeypatch) -> None:
-    from padan.errors import VerificationError
+def _secret_for(tmp_path: Path, owner, fingerprint: str):
+    from padan.secret import load_secret, new_secret
 
-    monkeypatch.setattr("padan.encoding.schema_fingerprint", lambda _name: "0" * 64)
-    with pytest.raises(VerificationError, match="another linkage schema"):
-        _encode(tmp_path, parties.health, parties.secret)
+    new_secret(owner, [owner.card], fingerprint, tmp_path / "secret")
+    return load_secret(tmp_path / "secret" / f"{owner.card.org}.secret", owner)
+
+
+def test_encodes_with_the_schema_the_secret_was_made_for(tmp_path: Path, parties) -> None:
+    from padan.linkage_schema import schema_fingerprint
+    from padan.package import read_package
+
+    secret = _secret_for(tmp_path, parties.health, schema_fingerprint("padan-v1-unsalted"))
+    summary = _encode(tmp_path, parties.health, secret)
+    manifest, _, _ = read_package(summary.package, parties.trusted)
+    assert manifest.extra["schema"] == "padan-v1-unsalted"
+    assert manifest.schema_fingerprint == schema_fingerprint("padan-v1-unsalted")
+
+
+def test_refuses_a_secret_made_for_an_unknown_schema(tmp_path: Path, parties) -> None:
+    from padan.errors import InputError
+
+    secret = _secret_for(tmp_path, parties.health, "0" * 64)
+    with pytest.raises(InputError, match="does not have"):
+        _encode(tmp_path, parties.health, secret)
 
 
 def test_encode_cli_with_column_mapping(tmp_path: Path, monkeypatch) -> None:

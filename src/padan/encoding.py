@@ -25,7 +25,11 @@ from padan.errors import InputError, VerificationError
 from padan.features import BLOCK_SOURCES, FIELD_SOURCES, has_linkage_data, token_values
 from padan.files import atomic_open, atomic_path
 from padan.identity import Identity
-from padan.linkage_schema import DEFAULT_SCHEMA, load_linkage_schema, schema_fingerprint
+from padan.linkage_schema import (
+    load_linkage_schema,
+    schema_fingerprint,
+    schema_named_by_fingerprint,
+)
 from padan.model import Record, Rejected, Role
 from padan.package import write_package
 from padan.records import read_records
@@ -211,7 +215,7 @@ def encode_files(
     overrides: Mapping[str, str] | None = None,
     sheet: str | None = None,
     workers: int | None = None,
-    schema_name: str = DEFAULT_SCHEMA,
+    schema_name: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> EncodeSummary:
     """Encode input files into ``out`` (package) plus its local keymap and rejects file."""
@@ -219,6 +223,8 @@ def encode_files(
         raise InputError(f"role must be 'registry' or 'list', not '{role}'")
     if out.suffix != ".padan":
         raise InputError(f"the package name must end in .padan: {out}")
+    # By default the schema is the one the secret was made for.
+    schema_name = schema_name or schema_named_by_fingerprint(secret.schema_fingerprint)
     schema = load_linkage_schema(schema_name)
     if secret.schema_fingerprint != schema_fingerprint(schema_name):
         raise VerificationError(

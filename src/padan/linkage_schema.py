@@ -44,3 +44,15 @@ def schema_fingerprint(name: str = DEFAULT_SCHEMA) -> str:
     """SHA-256 (hex) of the schema's canonical JSON: equal iff the schemas are equal."""
     canonical = json.dumps(load_linkage_schema(name), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def schema_named_by_fingerprint(fingerprint: str) -> str:
+    """The name of the shipped linkage schema with this fingerprint (a secret names its
+    schema only by fingerprint)."""
+    for path in sorted((schemas_dir() / "linkage").glob("*.json")):
+        if schema_fingerprint(path.stem) == fingerprint:
+            return path.stem
+    raise InputError(
+        "the linkage secret was made for a linkage schema this padan does not have "
+        "(update padan, or make a new secret)"
+    )
