@@ -225,22 +225,16 @@ def _chunks(rows: Sequence[Sequence[str]]) -> Iterator[Sequence[Sequence[str]]]:
         yield rows[start : start + CHUNK]
 
 
-Pending = Callable[[], np.ndarray]
-"""Filters being made; calling it waits for them."""
-
-
 @contextlib.contextmanager
 def field_encoder_pool(
     linkage_schema: Mapping[str, Any],
     field_keys: Mapping[str, bytes],
     workers: int | None = None,
-) -> Iterator[Callable[[Sequence[Sequence[str]]], Pending]]:
-    """Yield ``submit(rows)``, which starts encoding rows on ``workers`` processes (default:
-    all cores) and returns a function that waits for the filters, in row order.
+) -> Iterator[Callable[[Sequence[Sequence[str]]], np.ndarray]]:
+    """Yield a function encoding rows (in order) on ``workers`` processes (default: all cores).
 
-    The caller can do other work (keyed tokens, blocking keys) while the workers hash.
-    The pool lives for the whole ``with`` block, so a long input is encoded batch by
-    batch without restarting processes.
+    The filters alone, for measuring the encoder against clkhash; ``padan.encoding``
+    runs the whole per-row path in its workers instead.
     """
     workers = workers or os.cpu_count() or 1
     width = sum(f.n_bytes for f in field_layouts(linkage_schema))
@@ -252,12 +246,7 @@ def field_encoder_pool(
 
     if workers == 1:
         encoder = FieldEncoder(*encoder_args)
-        yield lambda rows: lambda: assemble(encoder.encode(c) for c in _chunks(rows))
+        yield lambda rows: assemble(encoder.encode(c) for c in _chunks(rows))
         return
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=encoder_args) as pool:
-
-        def submit(rows: Sequence[Sequence[str]]) -> Pending:
-            futures = [pool.submit(_encode_chunk, chunk) for chunk in _chunks(rows)]
-            return lambda: assemble(f.result() for f in futures)
-
-        yield submit
+        yield lambda rows: assemble(pool.map(_encode_chunk, _chunks(rows)))

@@ -8,9 +8,12 @@ Bloom filters, keyed tokens and keyed blocking keys, in shuffled order.
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from padan import __version__
-from padan.bloom import Pending, field_encoder_pool, salt_kinds
+from padan.bloom import FieldEncoder, salt_kinds
 from padan.errors import InputError, VerificationError
 from padan.features import BLOCK_SOURCES, FIELD_SOURCES, has_linkage_data, token_values
 from padan.files import atomic_open, atomic_path
@@ -30,14 +33,15 @@ from padan.linkage_schema import (
     schema_fingerprint,
     schema_named_by_fingerprint,
 )
-from padan.model import Record, Rejected, Role
+from padan.model import Record, Rejected, Role, SourceRow
 from padan.package import write_package
-from padan.records import read_records
+from padan.profiles import resolve_profile
+from padan.records import RecordBuilder, open_records
 from padan.records_table import ID_BYTES, RecordsTable, to_parquet
 from padan.secret import LinkageSecret, derive_key, key_check_value
 from padan.tokens import Tokenizer
 
-BATCH = 16_384
+CHUNK_ROWS = 4096  # rows per task: small enough to keep every core busy
 REASON_NO_DATA = (
     "Tidak ada nama, NIK, atau tanggal lahir yang dapat dipakai untuk pemadanan "
     "(no usable name, NIK or birth date)"
@@ -122,15 +126,10 @@ def encode_records(
     records: Sequence[Record],
     keys: _Keys,
     schema: Mapping[str, Any],
-    encode: Callable[[Sequence[Sequence[str]]], Pending],
-) -> Callable[[], RecordsTable]:
-    """Start encoding records (all with linkage data); the returned function waits for the
-    Bloom filters and gives the table, with fresh random record ids.
-
-    Keyed tokens are made here while the workers hash, and the caller can read the next
-    batch before waiting, so reading, keying and hashing overlap.
-    """
-    pending_clk = encode(field_rows(records, schema))  # workers hash while we key tokens
+    encoder: FieldEncoder,
+) -> RecordsTable:
+    """Encode records (all with linkage data) into a table with fresh random record ids."""
+    clk = encoder.encode(field_rows(records, schema))
     values = [token_values(r) for r in records]
     tokens = {}
     for kind, tokenizer in keys.tokens.items():
@@ -150,7 +149,101 @@ def encode_records(
     }
     ids = np.frombuffer(os.urandom(ID_BYTES * len(records)), dtype=np.uint8)
     ids = ids.reshape(len(records), ID_BYTES).copy()
-    return lambda: RecordsTable(ids, pending_clk(), tokens, blocks, salts)
+    return RecordsTable(ids, clk, tokens, blocks, salts)
+
+
+_FileProfile = tuple[tuple[str, ...], str, tuple[tuple[str, str], ...]]
+"""A file's headers, profile name and --map overrides: workers rebuild its RecordBuilder."""
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """What encoding one chunk of input rows gives back to the main process."""
+
+    table: RecordsTable
+    refs: list[tuple[str, int, str]]
+    rejects: list[Rejected]
+    problems: Counter[str]
+    rows: int
+
+
+class _ChunkEncoder:
+    """One process's encoder: keys, caches, and the whole per-row path (validate,
+    normalise, filters, tokens, blocking keys), so every core does all of it."""
+
+    def __init__(self, secret: LinkageSecret, schema: Mapping[str, Any]):
+        self.schema = schema
+        self.keys = _Keys(secret, schema)
+        self.encoder = FieldEncoder(schema, self.keys.fields)
+        self._builders: dict[_FileProfile, RecordBuilder] = {}
+
+    def encode(self, spec: _FileProfile, rows: Sequence[SourceRow]) -> _Chunk:
+        builder = self._builders.get(spec)
+        if builder is None:
+            headers, profile, overrides = spec
+            resolved = resolve_profile(list(headers), profile, dict(overrides))
+            builder = self._builders[spec] = RecordBuilder(resolved)
+        records = [builder.build(row) for row in rows]
+        problems = Counter(p.code for r in records for p in r.problems)
+        linkable = [r for r in records if has_linkage_data(r)]
+        rejects = [Rejected(r.ref, REASON_NO_DATA) for r in records if not has_linkage_data(r)]
+        return _Chunk(
+            encode_records(linkable, self.keys, self.schema, self.encoder),
+            [(r.ref.source, r.ref.row, r.local_id or "") for r in linkable],
+            rejects,
+            problems,
+            len(records),
+        )
+
+
+_worker: _ChunkEncoder | None = None
+
+
+def _init_worker(secret: LinkageSecret, schema: Mapping[str, Any]) -> None:
+    global _worker
+    _worker = _ChunkEncoder(secret, schema)
+
+
+def _encode_chunk(spec: _FileProfile, rows: Sequence[SourceRow]) -> _Chunk:
+    assert _worker is not None
+    return _worker.encode(spec, rows)
+
+
+def _chunked_inputs(
+    paths: Sequence[Path],
+    profile: str | None,
+    overrides: Mapping[str, str] | None,
+    sheet: str | None,
+) -> Iterator[tuple[_FileProfile, list[SourceRow]]]:
+    """Input rows in chunks, each with its file's profile (checked here, before encoding)."""
+    for path in paths:
+        table, builder = open_records(path, profile, overrides, sheet)
+        chosen = profile or builder.resolved.profile.name  # as given (a name or a JSON path)
+        spec = (tuple(table.headers), chosen, tuple((overrides or {}).items()))
+        rows = table.rows()
+        while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
+            yield spec, chunk
+
+
+def _encode_chunks(
+    chunks: Iterator[tuple[_FileProfile, list[SourceRow]]],
+    secret: LinkageSecret,
+    schema: Mapping[str, Any],
+    workers: int,
+) -> Iterator[_Chunk]:
+    """Encoded chunks in input order; at most a few chunks in flight (bounded memory)."""
+    if workers == 1:
+        encoder = _ChunkEncoder(secret, schema)
+        yield from (encoder.encode(spec, rows) for spec, rows in chunks)
+        return
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(secret, schema)) as pool:
+        in_flight: deque[Future[_Chunk]] = deque()
+        for spec, rows in chunks:
+            in_flight.append(pool.submit(_encode_chunk, spec, rows))
+            if len(in_flight) > 2 * workers:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
 
 
 def _concat(parts: list[RecordsTable], schema: Mapping[str, Any], width: int) -> RecordsTable:
@@ -231,37 +324,20 @@ def encode_files(
             f"the linkage secret was made for another linkage schema than '{schema_name}'"
         )
     started = time.perf_counter()
-    keys = _Keys(secret, schema)
-    pending: list[Callable[[], RecordsTable]] = []
+    parts: list[RecordsTable] = []
     refs: list[tuple[str, int, str]] = []
     rejects: list[Rejected] = []
-    problems: dict[str, int] = {}
+    problems: Counter[str] = Counter()
     rows_read = 0
-    with field_encoder_pool(schema, keys.fields, workers) as encode:
-        batch: list[Record] = []
-
-        def flush() -> None:
-            if batch:
-                pending.append(encode_records(batch, keys, schema, encode))
-                refs.extend((r.ref.source, r.ref.row, r.local_id or "") for r in batch)
-                if progress:
-                    progress(len(batch))
-                batch.clear()
-
-        for record in read_records(paths, profile=profile, overrides=overrides, sheet=sheet):
-            rows_read += 1
-            for problem in record.problems:
-                problems[problem.code] = problems.get(problem.code, 0) + 1
-            if has_linkage_data(record):
-                batch.append(record)
-                if len(batch) >= BATCH:
-                    flush()
-            else:
-                rejects.append(Rejected(record.ref, REASON_NO_DATA))
-                if progress:
-                    progress(1)
-        flush()
-        parts = [finish() for finish in pending]  # inside the pool: workers still alive
+    chunks = _chunked_inputs(paths, profile, overrides, sheet)
+    for chunk in _encode_chunks(chunks, secret, schema, workers or os.cpu_count() or 1):
+        parts.append(chunk.table)
+        refs.extend(chunk.refs)
+        rejects.extend(chunk.rejects)
+        problems.update(chunk.problems)
+        rows_read += chunk.rows
+        if progress:
+            progress(chunk.rows)
 
     width = sum(f["clkhash"]["clkConfig"]["l"] // 8 for f in schema["fields"])
     table = _concat(parts, schema, width)
