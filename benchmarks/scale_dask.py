@@ -3,11 +3,13 @@
     uv run --group bench python benchmarks/scale_dask.py [--sizes 5000 15000 40000]
 
 Synthetic people are generated and encoded once per size (registry + CKG list), then
-the coordinator's ``decide`` runs in-process (numba on all cores, the default path)
-and on a ``LocalCluster`` of 1 and 2 worker processes (one thread and one numba thread
-each). Every Dask run is checked to decide exactly like the in-process run. Prints a
-table and writes ``benchmarks/results/scale_dask.json``; docs/scale.md derives its
-sizing from the per-worker pair throughput and the candidate pairs per record.
+the coordinator's ``decide`` runs in-process (the default path: the same partition
+tasks one after another) and on a ``LocalCluster`` of 1 and 2 worker processes (one
+thread and one numba thread each; partition files in a temporary work directory).
+Every Dask run is checked to decide exactly like the in-process run. Memory: the
+driver's peak RSS during ``decide`` (sampled every 20 ms, above its RSS before) and
+each worker process's peak RSS (``ru_maxrss``). Prints a table and writes
+``benchmarks/results/scale_dask.json``; docs/scale.md derives its sizing from these.
 """
 
 from __future__ import annotations
@@ -16,42 +18,60 @@ import argparse
 import json
 import os
 import platform
+import resource
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import psutil
 from distributed import Client, LocalCluster
 from rich.console import Console
 from rich.table import Table
 
-from padan.comparison import compare_pairs
-from padan.distributed import DaskPairComparer
+from padan.distributed import DaskRunner
 from padan.encoding import encode_files
 from padan.files import atomic_open
 from padan.identity import new_identity
 from padan.linkage_schema import schema_fingerprint
-from padan.linking import LinkOutcome, LoadedPackage, PairComparer, decide, load_packages
+from padan.linking import LinkOutcome, LoadedPackage, decide, load_packages
+from padan.pairing import LocalRunner, PairRunner
 from padan.secret import load_secret, new_secret
 from padan.synth import SynthOptions, generate
 
 RESULT = Path(__file__).parent / "results" / "scale_dask.json"
 WORKERS = (1, 2)
+MB = 1024 * 1024
 
 
-class TimedComparer:
-    """Wraps a comparer; counts the pairs it compared and the seconds it took."""
+class PeakRss:
+    """Peak resident memory of this process while the block runs, above its start."""
 
-    def __init__(self, inner: PairComparer):
-        self.inner, self.pairs, self.seconds = inner, 0, 0.0
+    def __enter__(self) -> PeakRss:
+        self._process = psutil.Process()
+        self.start = self.peak = self._process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
 
-    def __call__(self, a, b, i, j, layouts, cuts) -> np.ndarray:
-        started = time.perf_counter()
-        out = self.inner(a, b, i, j, layouts, cuts)
-        self.seconds += time.perf_counter() - started
-        self.pairs += len(i)
-        return out
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self._process.memory_info().rss)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def added_mb(self) -> float:
+        """Peak minus the RSS at the start, in MB."""
+        return (self.peak - self.start) / MB
+
+
+def _worker_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _packages(work: Path, people: int) -> list[LoadedPackage]:
@@ -78,12 +98,12 @@ def _packages(work: Path, people: int) -> list[LoadedPackage]:
     return load_packages(paths, trusted)
 
 
-def _timed_decide(packages: list[LoadedPackage], compare: PairComparer) -> tuple[LinkOutcome, dict]:
-    timed = TimedComparer(compare)
-    started = time.perf_counter()
-    outcome = decide(packages, seed=1, compare=timed)
-    seconds = time.perf_counter() - started
-    return outcome, {"seconds": seconds, "compare_seconds": timed.seconds, "pairs": timed.pairs}
+def _timed_decide(packages: list[LoadedPackage], runner: PairRunner) -> tuple[LinkOutcome, dict]:
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        outcome = decide(packages, seed=1, runner=runner)
+        seconds = time.perf_counter() - started
+    return outcome, {"seconds": seconds, "driver_added_rss_mb": rss.added_mb}
 
 
 def _rows(outcome: LinkOutcome) -> dict[str, list]:
@@ -97,32 +117,32 @@ def run_size(people: int) -> dict[str, Any]:
     records = sum(len(p.table) for p in packages)
     n_registry = len(next(p for p in packages if p.manifest.role == "registry").table)
     decide(packages, seed=1)  # warm-up: numba cache
-    local, base = _timed_decide(packages, compare_pairs)
+    local, base = _timed_decide(packages, LocalRunner())
     runs: dict[str, Any] = {"in_process": base}
     for n in WORKERS:
         with (
+            tempfile.TemporaryDirectory(prefix="padan-partitions-") as work,
             LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
             ) as cluster,
             Client(cluster) as client,
         ):
             client.wait_for_workers(n)
-            comparer = DaskPairComparer(client)
-            decide(packages, seed=1, compare=comparer)  # warm-up: numba cache, imports
-            comparer.close()
-            comparer = DaskPairComparer(client)
-            outcome, run = _timed_decide(packages, comparer)
-            comparer.close()
+            decide(packages, seed=1, runner=DaskRunner(client, work_dir=Path(work) / "warm"))
+            client.restart()  # fresh worker processes: their peak RSS is this run's
+            client.wait_for_workers(n)
+            runner = DaskRunner(client, work_dir=Path(work) / "run")
+            outcome, run = _timed_decide(packages, runner)
+            run["tasks"] = runner.tasks
+            run["worker_peak_rss_mb"] = max(client.run(_worker_peak_mb).values())
         if _rows(outcome) != _rows(local):
             raise SystemExit(f"{n} worker(s) decided differently from the in-process run")
         runs[f"dask_{n}"] = run
-    for run in runs.values():
+    for name, run in runs.items():
+        workers = int(name.split("_")[1]) if name.startswith("dask") else 1
         run["records_per_second"] = records / run["seconds"]
-        run["pairs_per_second"] = run["pairs"] / run["compare_seconds"]
-    for n in WORKERS:
-        run = runs[f"dask_{n}"]
-        run["records_per_second_per_worker"] = run["records_per_second"] / n
-        run["pairs_per_second_per_worker"] = run["pairs_per_second"] / n
+        run["records_per_second_per_worker"] = run["records_per_second"] / workers
+    pairs = local.link.blocking.candidate_pairs + local.dedup.blocking.candidate_pairs
     return {
         "people": people,
         "records": records,
@@ -130,8 +150,11 @@ def run_size(people: int) -> dict[str, Any]:
         "list_records": records - n_registry,
         "link_candidate_pairs": local.link.blocking.candidate_pairs,
         "dedup_candidate_pairs": local.dedup.blocking.candidate_pairs,
+        "candidate_pairs": pairs,
         "link_pairs_per_list_record": local.link.blocking.candidate_pairs / (records - n_registry),
         "dedup_pairs_per_registry_record": local.dedup.blocking.candidate_pairs / n_registry,
+        "link_patterns": len(local.link.pattern_pairs),
+        "dedup_patterns": len(local.dedup.pattern_pairs),
         "identical_to_in_process": True,
         "runs": runs,
     }
@@ -142,32 +165,27 @@ def _table(results: list[dict[str, Any]]) -> Table:
     for name in (
         "people",
         "records",
+        "candidate pairs",
+        "patterns",
         "run",
         "total s",
-        "compare s",
-        "pairs compared",
-        "records/s",
         "records/s/worker",
-        "pairs/s/worker",
+        "driver +MB",
+        "worker peak MB",
     ):
         table.add_column(name, justify="right")
     for res in results:
         for name, run in res["runs"].items():
-            workers = int(name.split("_")[1]) if name.startswith("dask") else None
-            per = {
-                key: f"{run[key + '_per_worker']:,.0f}" if workers else "—"
-                for key in ("records_per_second", "pairs_per_second")
-            }
             table.add_row(
                 f"{res['people']:,}",
                 f"{res['records']:,}",
+                f"{res['candidate_pairs']:,}",
+                f"{res['link_patterns'] + res['dedup_patterns']:,}",
                 name,
                 f"{run['seconds']:.2f}",
-                f"{run['compare_seconds']:.2f}",
-                f"{run['pairs']:,}",
-                f"{run['records_per_second']:,.0f}",
-                per["records_per_second"],
-                per["pairs_per_second"],
+                f"{run['records_per_second_per_worker']:,.0f}",
+                f"{run['driver_added_rss_mb']:,.0f}",
+                f"{run['worker_peak_rss_mb']:,.0f}" if "worker_peak_rss_mb" in run else "—",
             )
     return table
 
@@ -182,8 +200,10 @@ def main() -> None:
     payload = {
         "benchmark": "scale_dask",
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "note": "in_process uses numba on all cores; dask_N uses N worker processes with one "
-        "thread and one numba thread each. compare seconds include scheduling and transfer.",
+        "note": "in_process runs the partition tasks in this process (numba on all cores); "
+        "dask_N uses N worker processes with one thread and one numba thread each, "
+        "partition files written by the driver included. driver_added_rss_mb: peak RSS "
+        "during decide above the RSS before it; worker_peak_rss_mb: max over workers.",
         "sizes": results,
     }
     with atomic_open(RESULT) as handle:

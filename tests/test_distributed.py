@@ -1,4 +1,4 @@
-"""Pair comparison on Dask: same decisions as the in-process run, retries, no partial output."""
+"""Pair tasks on Dask: same decisions as the in-process run, retries, no partial output."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 from distributed import Client, LocalCluster
 
-from padan.comparison import compare_pairs, pack_words
-from padan.distributed import DaskPairComparer, parse_cluster
+from padan.candidates import candidate_pairs
+from padan.comparison import compare_pairs
+from padan.distributed import DaskRunner, _read_partition, _write_partition, parse_cluster
 from padan.encoding import encode_files
 from padan.errors import InputError
 from padan.linkage_schema import load_linkage_schema
-from padan.linking import Comparer, decide, link_run, load_packages
+from padan.linking import decide, link_run, load_packages
+from padan.pairing import LocalRunner, count_pairs, plan_pairs
 from padan.results import read_result
 from padan.synth import SynthOptions, generate
 
@@ -70,43 +72,106 @@ def _rows(outcome) -> dict[str, list]:
     return {Path(k).name: v for k, v in outcome.rows.items()}
 
 
-def test_dask_run_decides_exactly_like_the_local_run(packages, parties, client) -> None:
+def _assert_same_stage(ours, theirs) -> None:
+    assert ours.model.as_dict() == theirs.model.as_dict()
+    assert ours.blocking == theirs.blocking
+    assert ours.accepted == theirs.accepted
+    np.testing.assert_array_equal(ours.pattern_bits, theirs.pattern_bits)
+    np.testing.assert_array_equal(ours.pattern_pairs, theirs.pattern_pairs)
+
+
+def _assert_same_outcome(ours, theirs) -> None:
+    assert _rows(ours) == _rows(theirs)
+    _assert_same_stage(ours.dedup, theirs.dedup)
+    if theirs.link is None:
+        assert ours.link is None
+    else:
+        _assert_same_stage(ours.link, theirs.link)
+
+
+def test_dask_run_decides_exactly_like_the_local_run(
+    tmp_path: Path, packages, parties, client
+) -> None:
     loaded = load_packages(packages, parties.trusted)
+    assert len(loaded) == 3  # a registry and two lists: a multi-list run
     local = decide(loaded, seed=11)
-    comparer = DaskPairComparer(client, chunk_pairs=25_000)
-    try:
-        remote = decide(loaded, seed=11, compare=comparer)
-    finally:
-        comparer.close()
-    assert comparer._calls > 3  # link, u sample, EM per key, dedup all went to the cluster
-    assert _rows(remote) == _rows(local)
+    # Small partitions: every key is split over many tasks on both workers.
+    runner = DaskRunner(client, work_dir=tmp_path, partition_records=150)
+    remote = decide(loaded, seed=11, runner=runner)
+    assert runner.tasks > 4 * len(local.link.blocking.pairs_per_key)
+    _assert_same_outcome(remote, local)
     statuses = {r.status for rows in local.rows.values() for r in rows}
     assert len(statuses) >= 3  # the comparison covers a run with real decisions
-    np.testing.assert_array_equal(remote.link.bits, local.link.bits)
-    np.testing.assert_array_equal(remote.dedup.bits, local.dedup.bits)
-    assert remote.link.model.as_dict() == local.link.model.as_dict()
+    assert local.dedup.accepted > 0
 
 
-def test_chunks_are_concatenated_in_pair_order(client) -> None:
+def test_a_registry_alone_is_deduplicated_alike_on_the_cluster(
+    tmp_path: Path, packages, parties, client
+) -> None:
+    registry = [
+        p for p in load_packages(packages, parties.trusted) if p.manifest.role == "registry"
+    ]
+    local = decide(registry, seed=2)
+    remote = decide(registry, seed=2, runner=DaskRunner(client, work_dir=tmp_path))
+    assert local.link is None
+    _assert_same_outcome(remote, local)
+    assert local.dedup.model.m  # m was fitted on the registry's own pairs
+
+
+def test_results_do_not_depend_on_the_number_of_partitions(packages, parties) -> None:
+    loaded = load_packages(packages, parties.trusted)
+    whole = decide(loaded, seed=4)
+    split = decide(loaded, seed=4, runner=LocalRunner(partition_records=97))
+    _assert_same_outcome(split, whole)
+
+
+def test_each_candidate_pair_counts_once_as_in_the_union_of_keys(packages, parties) -> None:
+    loaded = load_packages(packages, parties.trusted)
+    registry = next(p.table for p in loaded if p.manifest.role == "registry")
+    lists = [p.table for p in loaded if p.manifest.role == "list"]
     schema = load_linkage_schema("padan-v1")
-    comparer = Comparer(schema)
-    rng = np.random.default_rng(5)
-    width = sum(lay.n_bytes for lay in comparer.layouts)
-    a = pack_words(rng.integers(0, 256, (300, width), dtype=np.uint8))
-    b = pack_words(rng.integers(0, 256, (200, width), dtype=np.uint8))
-    i, j = rng.integers(0, 300, 70_000), rng.integers(0, 200, 70_000)
-    amm_before = client.amm.running()
-    dask = DaskPairComparer(client, chunk_pairs=20_000)
-    assert not client.amm.running()  # replicas of the CLKs must not be dropped mid-run
-    expected = compare_pairs(a, b, i, j, comparer.layouts, comparer.cuts)
-    got = dask(a, b, i, j, comparer.layouts, comparer.cuts)
-    assert len(dask._chunks(len(i))) == 4
-    np.testing.assert_array_equal(got, expected)
-    empty = dask(a, b, i[:0], j[:0], comparer.layouts, comparer.cuts)
-    assert empty.shape == (0, len(comparer.cuts))
-    assert len(dask._scattered) == 2  # each array went to the workers once
-    dask.close()
-    assert client.amm.running() == amm_before
+    cap = 6  # small enough that some blocks are skipped as oversized
+    expected = []
+    for table in lists:
+        *_, stats = candidate_pairs(table.blocks, registry.blocks, cap)
+        expected.append(stats)
+    *_, within = candidate_pairs(registry.blocks, None, cap)
+    assert sum(within.oversized_blocks.values()) > 0
+    for plan, reference in (
+        (plan_pairs(lists, registry, list(registry.blocks), cap), expected),
+        (plan_pairs([registry], None, list(registry.blocks), cap), [within]),
+    ):
+        counts = count_pairs(plan, LocalRunner(partition_records=200), schema)
+        assert counts.candidates.pairs == sum(r.candidate_pairs for r in reference)
+        assert counts.stats.keyless_records == sum(r.keyless_records for r in reference)
+        for name in ("pairs_per_key", "blocks_per_key", "oversized_blocks", "skipped_pairs"):
+            for kind in plan.kinds:
+                want = sum(getattr(r, name)[kind] for r in reference)
+                assert getattr(counts.stats, name)[kind] == want, (name, kind)
+            assert {k: p.pairs for k, p in counts.per_key.items()} == counts.stats.pairs_per_key
+
+
+def test_partition_files_round_trip(tmp_path: Path, packages, parties) -> None:
+    loaded = load_packages(packages, parties.trusted)
+    registry = next(p.table for p in loaded if p.manifest.role == "registry")
+    lists = [p.table for p in loaded if p.manifest.role == "list"]
+    for plan in (
+        plan_pairs(lists, registry, list(registry.blocks), 40_000),
+        plan_pairs([registry], None, list(registry.blocks), 40_000),
+    ):
+        part = plan.partition(3, 1, 2)
+        path = tmp_path / "part.parquet"
+        _write_partition(path, part)
+        back = _read_partition(str(path), 3, plan.b is None)
+        sides = [(part.a, back.a)] + ([] if part.b is None else [(part.b, back.b)])
+        assert (back.b is None) == (part.b is None)
+        for ours, theirs in sides:
+            assert len(ours.index) > 0
+            for name in ("index", "words", "keys"):
+                np.testing.assert_array_equal(getattr(theirs, name), getattr(ours, name))
+            assert theirs.salts.keys() == ours.salts.keys()
+            for kind in ours.salts:
+                np.testing.assert_array_equal(theirs.salts[kind], ours.salts[kind])
 
 
 def _first(marker: Path) -> bool:
@@ -132,11 +197,10 @@ def _flaky(marker: Path):
 def test_a_failed_task_is_retried(tmp_path: Path, packages, parties, client) -> None:
     loaded = load_packages(packages, parties.trusted)
     local = decide(loaded, seed=3)
-    comparer = DaskPairComparer(client, kernel=_flaky(tmp_path / "failed-once"))
-    remote = decide(loaded, seed=3, compare=comparer)
-    comparer.close()
-    assert (tmp_path / "failed-once").exists()
-    assert _rows(remote) == _rows(local)
+    runner = DaskRunner(client, work_dir=tmp_path / "work", kernel=_flaky(tmp_path / "failed"))
+    remote = decide(loaded, seed=3, runner=runner)
+    assert (tmp_path / "failed").exists()
+    _assert_same_outcome(remote, local)
 
 
 def _dies_once(marker: Path):
@@ -161,12 +225,11 @@ def test_a_lost_worker_process_is_replaced_and_the_result_is_unchanged(
         ) as cluster,
         Client(cluster) as c,
     ):
-        c.wait_for_workers(2)  # the CLKs must reach both workers to survive losing one
-        comparer = DaskPairComparer(c, kernel=_dies_once(tmp_path / "died"))
-        remote = decide(loaded, seed=5, compare=comparer)
-        comparer.close()
+        c.wait_for_workers(2)
+        runner = DaskRunner(c, work_dir=tmp_path / "work", kernel=_dies_once(tmp_path / "died"))
+        remote = decide(loaded, seed=5, runner=runner)
     assert (tmp_path / "died").exists()
-    assert _rows(remote) == _rows(local)
+    _assert_same_outcome(remote, local)
 
 
 def test_link_run_on_a_cluster_writes_the_same_sealed_results(
@@ -185,6 +248,7 @@ def test_link_run_on_a_cluster_writes_the_same_sealed_results(
         ours, _ = read_result(tmp_path / "dask" / name, owner=owner, trusted=parties.trusted)
         theirs, _ = read_result(tmp_path / "local" / name, owner=owner, trusted=parties.trusted)
         assert ours.rows == theirs.rows
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dask", "local"]  # work dir removed
 
 
 def _broken_kernel(*args):
@@ -206,6 +270,7 @@ def test_a_run_that_fails_while_comparing_writes_nothing(
             cluster=client.scheduler.address,
         )
     assert list(out.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [out]  # the partition files are gone too
 
 
 def test_cluster_spec() -> None:

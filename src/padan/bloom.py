@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,8 @@ from clkhash.bloomfilter import hashing_function_from_properties, stream_bloom_f
 from clkhash.field_formats import BitsPerTokenStrategy
 from clkhash.key_derivation import generate_key_lists
 from clkhash.schema import Schema, from_json_dict
+
+from padan.files import worker_pool
 
 CHUNK = 4096
 VALUE_CACHE = 100_000  # per field and process; bounds memory on huge inputs
@@ -248,5 +249,5 @@ def field_encoder_pool(
         encoder = FieldEncoder(*encoder_args)
         yield lambda rows: assemble(encoder.encode(c) for c in _chunks(rows))
         return
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=encoder_args) as pool:
+    with worker_pool(workers, initializer=_init_worker, initargs=encoder_args) as pool:
         yield lambda rows: assemble(pool.map(_encode_chunk, _chunks(rows)))

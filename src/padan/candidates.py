@@ -189,3 +189,49 @@ def candidate_pairs(
         keyless &= blocks_a[kind] == 0
     stats.keyless_records = int(keyless.sum())
     return i, j, stats
+
+
+@dataclass(slots=True)
+class PairedKeys:
+    """One key's values where a record's block makes pairs (0 elsewhere), and its counts.
+
+    A block makes pairs when it has members on both sides (two members within one file)
+    and at most ``max_block_pairs`` pairs. Zeroing every other value lets pair work be
+    split by key value: a record whose block makes no pair goes nowhere, and a pair
+    shares a *paired* block of a key exactly when both its records hold the same
+    non-zero value here.
+    """
+
+    keys_a: np.ndarray
+    keys_b: np.ndarray | None
+    blocks: int
+    pairs: int
+    oversized: int
+    skipped: int
+
+
+def paired_keys(keys_a: np.ndarray, keys_b: np.ndarray | None, max_block_pairs: int) -> PairedKeys:
+    """The key values of the blocks :func:`block_pairs` would pair (same counts too)."""
+    values_a, inverse_a, counts_a = np.unique(keys_a, return_inverse=True, return_counts=True)
+    if keys_b is None:
+        pairs_per = counts_a * (counts_a - 1) // 2
+    else:
+        values_b, inverse_b, counts_b = np.unique(keys_b, return_inverse=True, return_counts=True)
+        at = np.minimum(np.searchsorted(values_b, values_a), max(len(values_b) - 1, 0))
+        shared = (values_b[at] == values_a) if len(values_b) else np.zeros(len(values_a), bool)
+        pairs_per = counts_a * np.where(shared, counts_b[at] if len(values_b) else 0, 0)
+    real = values_a != 0
+    keep = real & (pairs_per > 0) & (pairs_per <= max_block_pairs)
+    over = real & (pairs_per > max_block_pairs)
+    kept_b = None
+    if keys_b is not None:
+        held = np.isin(values_b, values_a[keep], assume_unique=True)
+        kept_b = np.where(held[inverse_b.reshape(-1)], keys_b, 0).astype(keys_b.dtype)
+    return PairedKeys(
+        np.where(keep[inverse_a.reshape(-1)], keys_a, 0).astype(keys_a.dtype),
+        kept_b,
+        blocks=int(keep.sum()),
+        pairs=int(pairs_per[keep].sum()),
+        oversized=int(over.sum()),
+        skipped=int(pairs_per[over].sum()),
+    )

@@ -1,41 +1,45 @@
-"""Pair comparison on a Dask cluster, for province and national runs (``padan link --cluster``).
+"""Pair tasks on a Dask cluster, for province and national runs (``padan link --cluster``).
 
-Only the heavy, embarrassingly parallel step leaves the coordinator's process: the
-field-by-field comparison of candidate pairs (:func:`padan.comparison.compare_pairs`).
-Each packed CLK array is scattered once to every worker; the sorted candidate pairs
-are cut into contiguous chunks, each chunk is compared on some worker, and the levels
-are concatenated in the original order. Levels are computed per pair, so the result is
-bit-identical to the in-process run and the EM fit and every decision are too.
+The coordinator plans the pairs (:func:`padan.pairing.plan_pairs`) and writes, for each
+blocking key, P partition files (Parquet) into a work directory the workers can read:
+the records whose paired key value is ≡ p (mod P), with their index, CLK words, salt
+tokens and their values of that key and the keys before it. Each task reads one file
+(a worker loads its share only) and runs a :mod:`padan.pairing` task on it: pattern
+counts first, then the pairs reaching the threshold. Counts add up and pairs are sorted
+by the coordinator, so the run decides exactly like the in-process path.
 
-Workers see CLKs and pair indices only: no record ids, no tokens, no manifest. Blocking,
-EM, assignment and sealing stay on the coordinator (see ``docs/scale.md``).
+Workers see CLKs, keyed block and salt tokens and record positions only: no record ids,
+no NIK/KK tokens, no manifest. EM, assignment and sealing stay on the coordinator (see
+``docs/scale.md``). The work directory is removed when the run ends, failed or not.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
-import math
+import secrets
+import shutil
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numba
 import numpy as np
-from distributed import Client, Future, LocalCluster
+import pyarrow as pa
+import pyarrow.parquet as pq
+from distributed import Client, LocalCluster
 from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
 
-from padan.bloom import FieldLayout
 from padan.comparison import compare_pairs
 from padan.errors import InputError, PadanError
-from padan.linking import PairComparer
+from padan.pairing import Members, PairComparer, PairPlan, PairTask, Partition, n_partitions
+
+T = TypeVar("T")
 
 DEFAULT_LOCAL_WORKERS = 2
-# 500k pairs: 4 MB of int32 indices per task (below Dask's large-graph warning) and
-# a few MB of levels back; small calls (EM samples) become one task.
-CHUNK_PAIRS = 500_000
-MIN_CHUNK_PAIRS = 20_000
+# Records per partition file: a few hundred MB of CLKs and pairs per task at most.
+PARTITION_RECORDS = 200_000
 # Retries cover a task that raised (e.g. memory pressure); a worker that dies is
 # rescheduled by the scheduler itself (distributed.scheduler.allowed-failures).
 TASK_RETRIES = 3
@@ -46,126 +50,142 @@ CONNECT_TIMEOUT_SECONDS = 30
 _KERNEL_LOCK = threading.Lock()
 
 
-def _levels_chunk(
-    kernel: PairComparer,
-    a: np.ndarray,
-    b: np.ndarray,
-    i: np.ndarray,
-    j: np.ndarray,
-    layouts: Sequence[FieldLayout],
-    cuts: Sequence[Sequence[float]],
-    kernel_threads: int,
-) -> np.ndarray:
-    """Worker side: levels of one chunk of pairs."""
+def _write_partition(path: Path, part: Partition) -> None:
+    """One partition as Parquet: a ``side`` column (0 = a, 1 = b) and both sides' rows."""
+    sides = [part.a] if part.b is None else [part.a, part.b]
+    words = np.concatenate([m.words for m in sides])
+    width = words.shape[1] * 8
+    columns: dict[str, Any] = {
+        "side": pa.array(
+            np.repeat(np.arange(len(sides), dtype=np.int8), [len(m.index) for m in sides])
+        ),
+        "index": pa.array(np.concatenate([m.index for m in sides])),
+        "clk": pa.FixedSizeBinaryArray.from_buffers(
+            pa.binary(width), len(words), [None, pa.py_buffer(np.ascontiguousarray(words))]
+        ),
+    }
+    keys = np.concatenate([m.keys for m in sides])
+    for k in range(keys.shape[1]):
+        columns[f"key_{k}"] = pa.array(keys[:, k])
+    for kind in part.a.salts:
+        columns[f"salt_{kind}"] = pa.array(np.concatenate([m.salts[kind] for m in sides]))
+    pq.write_table(pa.table(columns), path, compression="zstd")
+
+
+def _read_partition(path: str, key: int, within: bool) -> Partition:
+    """Worker side: the partition written by :func:`_write_partition`."""
+    table = pq.read_table(path)
+    side = table["side"].to_numpy()
+    clk = table["clk"].combine_chunks()
+    per_row = clk.type.byte_width // 8
+    raw = np.frombuffer(clk.buffers()[1], dtype=np.uint64)[clk.offset * per_row :]
+    words = raw[: len(clk) * per_row].reshape(len(clk), per_row)
+    keys = np.column_stack([table[f"key_{k}"].to_numpy() for k in range(key + 1)])
+    salts = {n[5:]: table[n].to_numpy() for n in table.column_names if n.startswith("salt_")}
+    index = table["index"].to_numpy()
+
+    def members(rows: np.ndarray) -> Members:
+        return Members(index[rows], words[rows], keys[rows], {k: v[rows] for k, v in salts.items()})
+
+    a = members(np.flatnonzero(side == 0))
+    return Partition(key, a, None if within else members(np.flatnonzero(side == 1)))
+
+
+def _run_task(
+    path: str, key: int, within: bool, task: PairTask[T], kernel: PairComparer, threads: int
+) -> T:
+    """Worker side: read one partition file and run the task on it."""
+    part = _read_partition(path, key, within)
     with _KERNEL_LOCK:
-        numba.set_num_threads(min(kernel_threads, numba.config.NUMBA_NUM_THREADS))
-        return kernel(a, b, i, j, layouts, cuts)
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        return task(part, kernel)
 
 
-class DaskPairComparer:
-    """A :class:`padan.linking.PairComparer` that runs chunks of pairs on Dask workers.
+class DaskRunner:
+    """A :class:`padan.pairing.PairRunner` that runs partition tasks on Dask workers.
 
-    ``kernel`` is the in-process comparer each worker runs (default ``compare_pairs``);
-    ``kernel_threads`` the numba threads per kernel call (1 when each worker process
-    owns one core, the recommended layout).
+    ``work_dir`` holds the partition files (on a shared filesystem for a multi-machine
+    cluster); ``kernel`` is the comparison kernel each worker runs (default
+    ``compare_pairs``); ``kernel_threads`` the numba threads per task (1 when each worker
+    process owns one core, the recommended layout).
     """
 
     def __init__(
         self,
         client: Client,
         *,
-        chunk_pairs: int = CHUNK_PAIRS,
+        work_dir: Path,
+        partition_records: int = PARTITION_RECORDS,
         retries: int = TASK_RETRIES,
         kernel: PairComparer | None = None,
         kernel_threads: int = 1,
     ):
         self.client = client
-        self.chunk_pairs = chunk_pairs
+        self.partition_records = partition_records
         self.retries = retries
         self.kernel = kernel or compare_pairs
         self.kernel_threads = kernel_threads
-        # Packed CLK arrays already on the workers, keyed by their memory (the array is
-        # kept alive here, so its address cannot be reused by another array meanwhile).
-        self._scattered: dict[tuple[int, tuple[int, ...], str], tuple[np.ndarray, Future]] = {}
-        self._calls = 0
-        # The active memory manager drops "extra" replicas of data no waiting task needs,
-        # which would leave a scattered CLK array on one worker only: losing that worker
-        # would lose the array for good. It is paused for the run and resumed at close().
-        self._amm_paused = client.amm.running()
-        if self._amm_paused:
-            client.amm.stop()
-
-    def _on_workers(self, words: np.ndarray) -> Future:
-        key = (words.__array_interface__["data"][0], words.shape, words.dtype.str)
-        if key not in self._scattered:
-            future = self.client.scatter(words, broadcast=True, hash=False)
-            self._scattered[key] = (words, future)
-        return self._scattered[key][1]
+        self.work_dir = work_dir
+        # Partition files of each plan already written (the plan is kept alive here, so
+        # its id cannot be reused by another plan meanwhile).
+        self._written: dict[int, tuple[PairPlan, list[tuple[str, int]]]] = {}
+        self.tasks = 0
 
     def _n_workers(self) -> int:
         return max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
 
-    def _chunks(self, n_pairs: int) -> list[slice]:
-        workers = self._n_workers()
-        n_chunks = max(workers, math.ceil(n_pairs / self.chunk_pairs))
-        n_chunks = max(1, min(n_chunks, math.ceil(n_pairs / MIN_CHUNK_PAIRS)))
-        bounds = np.linspace(0, n_pairs, n_chunks + 1).astype(np.int64)
-        return [slice(int(s), int(e)) for s, e in itertools.pairwise(bounds)]
+    def _files(self, plan: PairPlan) -> list[tuple[str, int]]:
+        """Partition files of ``plan`` (written on first use) and the key of each."""
+        if id(plan) not in self._written:
+            n = n_partitions(plan.records, self.partition_records, 2 * self._n_workers())
+            folder = self.work_dir / f"plan-{len(self._written)}"
+            folder.mkdir(parents=True)
+            files = []
+            for key in range(len(plan.kinds)):
+                for part in range(n):
+                    partition = plan.partition(key, part, n)
+                    if not len(partition.a.index) or (
+                        partition.b is not None and not len(partition.b.index)
+                    ):
+                        continue  # no pairs: no task
+                    path = folder / f"key{key:02d}-part{part:04d}.parquet"
+                    _write_partition(path, partition)
+                    files.append((str(path), key))
+            self._written[id(plan)] = (plan, files)
+        return self._written[id(plan)][1]
 
-    def __call__(
-        self,
-        a: np.ndarray,
-        b: np.ndarray,
-        i: np.ndarray,
-        j: np.ndarray,
-        layouts: Sequence[FieldLayout],
-        cuts: Sequence[Sequence[float]],
-    ) -> np.ndarray:
-        """Levels of pairs (a[i], b[j]), computed chunk by chunk on the cluster."""
-        if len(i) == 0:
-            return self.kernel(a, b, i, j, layouts, cuts)
-        on_a, on_b = self._on_workers(a), self._on_workers(b)
-        # int32 indices halve what travels with each task whenever they fit.
-        index = np.int32 if max(len(a), len(b)) < 2**31 else np.int64
-        self._calls += 1
+    def map(self, plan: PairPlan, task: PairTask[T]) -> list[T]:
+        """Results of ``task`` on every partition of every key, computed on the cluster."""
         futures = [
             self.client.submit(
-                _levels_chunk,
+                _run_task,
+                path,
+                key,
+                plan.b is None,
+                task,
                 self.kernel,
-                on_a,
-                on_b,
-                i[part].astype(index),
-                j[part].astype(index),
-                list(layouts),
-                [list(c) for c in cuts],
                 self.kernel_threads,
-                key=f"padan-levels-{self._calls}-{n}",
+                key=f"padan-pairs-{secrets.token_hex(6)}-{n}",
                 retries=self.retries,
                 pure=False,
             )
-            for n, part in enumerate(self._chunks(len(i)))
+            for n, (path, key) in enumerate(self._files(plan))
         ]
+        self.tasks += len(futures)
         try:
-            parts = self.client.gather(futures)
+            return self.client.gather(futures)
         except (KilledWorker, FutureCancelledError, OSError) as exc:
-            # A worker died too often, or every copy of a scattered CLK array was lost.
+            # A worker died too often, or the scheduler is gone.
             raise PadanError(
                 f"perbandingan di klaster Dask gagal (cluster comparison failed): "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
         finally:
             self.client.cancel(futures)
-        return np.concatenate(parts)
 
     def close(self) -> None:
-        """Release the scattered CLK arrays on the workers; resume memory management."""
-        futures = [future for _, future in self._scattered.values()]
-        self._scattered.clear()
-        if futures:
-            self.client.cancel(futures)
-        if self._amm_paused:
-            self.client.amm.start()
-            self._amm_paused = False
+        """Forget the plans; the caller removes the work directory."""
+        self._written.clear()
 
 
 def parse_cluster(spec: str) -> tuple[str, int | str]:
@@ -187,7 +207,7 @@ def dask_client(spec: str) -> Iterator[Client]:
     """A client for ``spec``: a fresh ``LocalCluster`` (``local[:N]``) or a scheduler address.
 
     A local cluster has N worker processes with one thread each and is shut down on exit;
-    the client waits for all of them, so the CLK arrays are broadcast to every worker.
+    the client waits for all of them, so tasks spread over every worker from the start.
     """
     kind, value = parse_cluster(spec)
     with contextlib.ExitStack() as stack:
@@ -216,11 +236,17 @@ def dask_client(spec: str) -> Iterator[Client]:
 
 
 @contextlib.contextmanager
-def dask_comparer(spec: str, **options: Any) -> Iterator[DaskPairComparer]:
-    """A :class:`DaskPairComparer` on the cluster named by ``spec``, released on exit."""
+def dask_runner(spec: str, *, work_dir: Path, **options: Any) -> Iterator[DaskRunner]:
+    """A :class:`DaskRunner` on the cluster named by ``spec``.
+
+    Its partition files go to a fresh hidden directory inside ``work_dir``, removed on
+    exit whether the run finished or not.
+    """
     with dask_client(spec) as client:
-        comparer = DaskPairComparer(client, **options)
+        folder = work_dir / f".padan-partitions-{secrets.token_hex(4)}"
+        runner = DaskRunner(client, work_dir=folder, **options)
         try:
-            yield comparer
+            yield runner
         finally:
-            comparer.close()
+            runner.close()
+            shutil.rmtree(folder, ignore_errors=True)

@@ -13,7 +13,7 @@ import os
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from padan import __version__
 from padan.bloom import FieldEncoder, salt_kinds
 from padan.errors import InputError, VerificationError
 from padan.features import BLOCK_SOURCES, FIELD_SOURCES, has_linkage_data, token_values
-from padan.files import atomic_open, atomic_path
+from padan.files import atomic_open, atomic_path, worker_pool
 from padan.identity import Identity
 from padan.linkage_schema import (
     load_linkage_schema,
@@ -236,7 +236,7 @@ def _encode_chunks(
         encoder = _ChunkEncoder(secret, schema)
         yield from (encoder.encode(spec, rows) for spec, rows in chunks)
         return
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(secret, schema)) as pool:
+    with worker_pool(workers, initializer=_init_worker, initargs=(secret, schema)) as pool:
         in_flight: deque[Future[_Chunk]] = deque()
         for spec, rows in chunks:
             in_flight.append(pool.submit(_encode_chunk, spec, rows))

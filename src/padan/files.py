@@ -1,13 +1,15 @@
-"""Atomic file output: a crash never leaves a half-written file behind."""
+"""Atomic file output (a crash never leaves a half-written file behind) and safe worker pools."""
 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 @contextlib.contextmanager
@@ -47,12 +49,15 @@ def atomic_open(
 ) -> Iterator[IO]:
     """Open a temporary file for writing and atomically move it to ``target`` on close."""
     binary = "b" in mode
-    with atomic_path(target, file_mode) as tmp, open(
-        tmp,
-        mode,
-        encoding=None if binary else encoding,
-        newline=None if binary else newline,
-    ) as handle:
+    with (
+        atomic_path(target, file_mode) as tmp,
+        open(
+            tmp,
+            mode,
+            encoding=None if binary else encoding,
+            newline=None if binary else newline,
+        ) as handle,
+    ):
         yield handle
 
 
@@ -62,3 +67,14 @@ def write_bytes_atomic(
     """Write ``data`` to ``target`` atomically."""
     with atomic_open(target, "wb", file_mode=file_mode) as handle:
         handle.write(data)
+
+
+def worker_pool(workers: int, **kwargs: Any) -> ProcessPoolExecutor:
+    """A process pool whose workers start from a clean "forkserver" process.
+
+    Forking the caller itself is unsafe once it runs threads (numba, Arrow and BLAS
+    start thread pools): a forked child can inherit a held lock and crash.
+    """
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("forkserver"), **kwargs
+    )

@@ -16,19 +16,30 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from padan.assignment import Links, best_links, clusters
-from padan.bloom import FieldLayout, field_layouts
-from padan.candidates import BlockingStats, block_pairs, candidate_pairs
-from padan.comparison import compare_pairs, pack_words
+from padan.bloom import field_layouts
+from padan.candidates import BlockingStats
 from padan.errors import InputError, VerificationError
 from padan.identity import Card, Identity
 from padan.linkage_schema import load_linkage_schema, schema_fingerprint
 from padan.model import Confidence, Manifest, Status
 from padan.package import read_package
+from padan.pairing import (
+    Comparer,
+    LocalRunner,
+    PairCounts,
+    PairPlan,
+    PairRunner,
+    Patterns,
+    Side,
+    count_pairs,
+    plan_pairs,
+    score_pairs,
+)
 from padan.records_table import RecordsTable, from_parquet
 from padan.report import build_report, write_report
 from padan.results import OwnerResult, ResultRows, write_result
@@ -40,25 +51,9 @@ from padan.scoring import (
     non_match_frequencies,
 )
 
+__all__ = ["Comparer", "Side", "decide", "link_run", "load_packages"]
+
 Progress = Callable[[str], None]
-
-
-class PairComparer(Protocol):
-    """Where the heavy pair comparison runs: in-process (default) or on a cluster.
-
-    Any implementation must return exactly what :func:`padan.comparison.compare_pairs`
-    returns for the same arguments, in the same order, so decisions never depend on it.
-    """
-
-    def __call__(
-        self,
-        a: np.ndarray,
-        b: np.ndarray,
-        i: np.ndarray,
-        j: np.ndarray,
-        layouts: Sequence[FieldLayout],
-        cuts: Sequence[Sequence[float]],
-    ) -> np.ndarray: ...
 
 
 @dataclass(slots=True)
@@ -73,12 +68,22 @@ class LoadedPackage:
 
 @dataclass(slots=True)
 class Stage:
-    """Outcome of one matching stage (dedup or link), aggregate only."""
+    """Outcome of one matching stage (dedup or link), aggregate only.
+
+    Scores are kept per comparison pattern with the number of candidate pairs showing
+    it: the histogram of every pair's score without a per-pair array.
+    """
 
     model: FSModel
     blocking: BlockingStats
-    bits: np.ndarray  # log-odds of every candidate pair (for the histogram)
+    pattern_bits: np.ndarray  # log-odds of each distinct candidate pattern
+    pattern_pairs: np.ndarray  # candidate pairs with that pattern
     accepted: int
+
+    @property
+    def bits(self) -> np.ndarray:
+        """Log-odds of every candidate pair (in pattern order, for the histogram)."""
+        return np.repeat(self.pattern_bits, self.pattern_pairs)
 
 
 @dataclass(slots=True)
@@ -141,92 +146,9 @@ def _decision(schema: Mapping[str, Any]) -> Mapping[str, Any]:
     return schema["decision"]
 
 
-@dataclass(frozen=True, slots=True)
-class Side:
-    """One side of a comparison: packed CLK words and the keyed salt tokens."""
-
-    words: np.ndarray
-    salts: Mapping[str, np.ndarray]
-
-    @classmethod
-    def of(cls, table: RecordsTable) -> Side:
-        """The comparison side of a package's records."""
-        return cls(pack_words(table.clk), table.salts)
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-
-class Comparer:
-    """Compares record pairs field by field as the linkage schema says.
-
-    A salted field's filters are keyed per salt value (e.g. birth year): two filters
-    with different salts are unrelated whatever the values, so that field counts as
-    missing for the pair rather than as a disagreement.
-    """
-
-    def __init__(self, schema: Mapping[str, Any], compare: PairComparer = compare_pairs):
-        self.compare = compare
-        self.layouts = field_layouts(schema)
-        self.cuts = [f["levels"] for f in schema["fields"]]
-        self.n_levels = [len(c) for c in self.cuts]
-        self.fields = [f["name"] for f in schema["fields"]]
-        self.iterations = _decision(schema)["em_iterations"]
-        self.sample = _decision(schema)["u_sample_pairs"]
-        self.household = {self.fields.index(f) for f in _decision(schema)["household_fields"]}
-        self.correlated = [
-            [self.fields.index(f) for f in group if f in self.fields]
-            for group in _decision(schema).get("correlated_fields", [])
-        ]
-        self.salted: dict[str, list[int]] = {}
-        for f, spec in enumerate(schema["fields"]):
-            if spec.get("salt"):
-                self.salted.setdefault(spec["salt"], []).append(f)
-
-    def levels(self, a: Side, b: Side, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Comparison levels of pairs (a[i], b[j])."""
-        levels = self.compare(a.words, b.words, i, j, self.layouts, self.cuts)
-        for kind, columns in self.salted.items():
-            if kind in a.salts and kind in b.salts:
-                other_salt = a.salts[kind][i] != b.salts[kind][j]
-                for column in columns:
-                    levels[other_salt, column] = -1
-        return levels
-
-    def random_pair_levels(self, a: Side, b: Side) -> np.ndarray:
-        """Levels of random pairs (fixed seed: results stay reproducible)."""
-        rng = np.random.default_rng(0)
-        i = rng.integers(0, len(a), self.sample)
-        j = rng.integers(0, len(b), self.sample)
-        keep = (i != j) if a is b else np.ones(len(i), dtype=bool)
-        return self.levels(a, b, i[keep], j[keep])
-
-
-def _merge_stats(total: BlockingStats, part: BlockingStats) -> None:
-    total.candidate_pairs += part.candidate_pairs
-    total.keyless_records += part.keyless_records
-    for name in ("pairs_per_key", "blocks_per_key", "oversized_blocks", "skipped_pairs"):
-        into, add = getattr(total, name), getattr(part, name)
-        for key, value in add.items():
-            into[key] = into.get(key, 0) + value
-
-
-@dataclass(slots=True)
-class ListPairs:
-    """Candidate pairs of every list with the registry, their levels and the link model."""
-
-    pairs: list[tuple[np.ndarray, np.ndarray]]
-    levels: np.ndarray
-    model: FSModel
-    stats: BlockingStats
-
-
 def train_m(
     comparer: Comparer,
-    a: Side,
-    b: Side,
-    blocks_a: Mapping[str, np.ndarray],
-    blocks_b: Mapping[str, np.ndarray] | None,
+    per_key: Mapping[str, Patterns],
     u: list[np.ndarray],
     schema: Mapping[str, Any],
     ignore: Sequence[str] = (),
@@ -235,28 +157,22 @@ def train_m(
 
     Pairs that share a key agree on the fields that key is made of whatever their
     match status, so those fields are masked in that key's EM run; each field's m is
-    the mean over the runs that could see it. u stays fixed (random pairs).
+    the mean over the runs that could see it. u stays fixed (random pairs). Each run
+    sees all of its key's pairs, as pattern counts.
     """
-    cap = schema["blocking"]["max_block_pairs"]
-    sample = _decision(schema)["em_sample_pairs_per_key"]
-    rng = np.random.default_rng(0)
     estimates: list[list[np.ndarray]] = [[] for _ in comparer.fields]
     for key, involved in schema["blocking"]["involves"].items():
-        i, j, *_ = block_pairs(blocks_a[key], None if blocks_b is None else blocks_b[key], cap)
-        if len(i) < 50:
+        if key not in per_key or per_key[key].pairs < 50:
             continue
-        if len(i) > sample:
-            pick = np.sort(rng.choice(len(i), sample, replace=False))
-            i, j = i[pick], j[pick]
         masked = [comparer.fields.index(f) for f in (*involved, *ignore)]
-        levels = comparer.levels(a, b, i, j)
-        levels[:, masked] = -1
+        patterns = per_key[key].masked(masked, comparer.n_levels)
         model = fit_em(
-            levels,
+            patterns.levels,
             comparer.n_levels,
             comparer.fields,
             u=u,
             prior=0.1,
+            weights=patterns.counts,
             iterations=comparer.iterations,
         )
         for f in range(len(comparer.fields)):
@@ -271,8 +187,8 @@ def train_m(
 
 def _fit_share(
     comparer: Comparer,
-    levels: np.ndarray,
-    random_levels: np.ndarray,
+    candidates: Patterns,
+    random_pairs: Patterns,
     m: list[np.ndarray],
     prior: float,
     total: float,
@@ -283,59 +199,62 @@ def _fit_share(
     Fields a household shares keep the raw u: a stronger exact agreement there would
     link a baby listed under the mother's name to the mother.
     """
-    raw = level_frequencies(random_levels, comparer.n_levels)
+    raw = level_frequencies(random_pairs.levels, comparer.n_levels, random_pairs.counts)
     u = raw
     for _ in range(2):
         model = fit_em(
-            levels,
+            candidates.levels,
             comparer.n_levels,
             comparer.fields,
             u=u,
             m=m,
             fit_m=False,
             prior=prior,
+            weights=candidates.counts,
             total_pairs=total,
             iterations=comparer.iterations,
         )
-        cleaned = non_match_frequencies(random_levels, comparer.n_levels, model)
+        cleaned = non_match_frequencies(
+            random_pairs.levels, comparer.n_levels, model, random_pairs.counts
+        )
         u = [raw[f] if f in comparer.household else c for f, c in enumerate(cleaned)]
         prior = model.prior
     return model
+
+
+def _stage(comparer: Comparer, model: FSModel, counts: PairCounts, accepted: int) -> Stage:
+    bits = log_odds_bits(counts.candidates.levels, model, comparer.correlated)
+    return Stage(model, counts.stats, bits, counts.candidates.counts, accepted)
+
+
+@dataclass(slots=True)
+class LinkModel:
+    """The lists ↔ registry pair plan, its first-pass counts and the fitted model."""
+
+    plan: PairPlan
+    counts: PairCounts
+    model: FSModel
 
 
 def fit_link_model(
     registry: RecordsTable,
     lists: Sequence[RecordsTable],
     schema: Mapping[str, Any],
-    compare: PairComparer = compare_pairs,
-) -> ListPairs:
+    runner: PairRunner | None = None,
+) -> LinkModel:
     """Block and compare every list with the registry; fit one Fellegi–Sunter model."""
-    comparer = Comparer(schema, compare)
-    b = Side.of(registry)
-    cap = schema["blocking"]["max_block_pairs"]
-    stats, pairs, levels = BlockingStats(), [], []
-    for table in lists:
-        i, j, part = candidate_pairs(table.blocks, registry.blocks, cap)
-        _merge_stats(stats, part)
-        pairs.append((i, j))
-        levels.append(comparer.levels(Side.of(table), b, i, j))
-    all_levels = np.concatenate(levels)
-    n_list = sum(len(t) for t in lists)
-    merged = RecordsTable(
-        np.concatenate([t.record_id for t in lists]),
-        np.concatenate([t.clk for t in lists]),
-        {},
-        {k: np.concatenate([t.blocks[k] for t in lists]) for k in registry.blocks},
-        {k: np.concatenate([t.salts[k] for t in lists]) for k in registry.salts},
-    )
-    a = Side.of(merged)
-    random_levels = comparer.random_pair_levels(a, b)
-    u = level_frequencies(random_levels, comparer.n_levels)
-    m = train_m(comparer, a, b, merged.blocks, registry.blocks, u, schema)
+    comparer = Comparer(schema)
+    plan = plan_pairs(lists, registry, list(registry.blocks), schema["blocking"]["max_block_pairs"])
+    counts = count_pairs(plan, runner or LocalRunner(), schema)
+    a, b = plan.a.side(), Side.of(registry)
+    random_pairs = Patterns.of(comparer.random_pair_levels(a, b), comparer.n_levels)
+    u = level_frequencies(random_pairs.levels, comparer.n_levels, random_pairs.counts)
+    m = train_m(comparer, counts.per_key, u, schema)
+    n_list = len(plan.a.index)
     total = float(n_list) * len(registry)
     prior = min(n_list, len(registry)) / total
-    model = _fit_share(comparer, all_levels, random_levels, m, prior, total)
-    return ListPairs(pairs, all_levels, model, stats)
+    model = _fit_share(comparer, counts.candidates, random_pairs, m, prior, total)
+    return LinkModel(plan, counts, model)
 
 
 def deduplicate_registry(
@@ -343,7 +262,7 @@ def deduplicate_registry(
     schema: Mapping[str, Any],
     threshold_bits: float,
     link_model: FSModel | None,
-    compare: PairComparer = compare_pairs,
+    runner: PairRunner | None = None,
 ) -> tuple[np.ndarray, Stage]:
     """Cluster registry records that are one person (NIK ganda); return person ids.
 
@@ -352,72 +271,80 @@ def deduplicate_registry(
     address (another region, another family card), so those fields are left out.
     Without one (a registry alone), m is fitted on the registry's own pairs.
     """
-    comparer = Comparer(schema, compare)
-    a = Side.of(registry)
-    i, j, stats = candidate_pairs(registry.blocks, None, schema["blocking"]["max_block_pairs"])
-    if len(i) == 0:
-        return np.arange(len(registry)), Stage(FSModel([], [], [], 0.0, 0), stats, np.zeros(0), 0)
-    levels = comparer.levels(a, a, i, j)
+    runner = runner or LocalRunner()
+    comparer = Comparer(schema)
+    plan = plan_pairs(
+        [registry], None, list(registry.blocks), schema["blocking"]["max_block_pairs"]
+    )
+    counts = count_pairs(plan, runner, schema)
+    if counts.candidates.pairs == 0:
+        none = np.zeros(0)
+        return np.arange(len(registry)), Stage(
+            FSModel([], [], [], 0.0, 0), counts.stats, none, none.astype(np.int64), 0
+        )
+    a = plan.a.side()
     u = level_frequencies(comparer.random_pair_levels(a, a), comparer.n_levels)
     total = len(registry) * (len(registry) - 1) / 2
     prior = 0.01 * len(registry) / total
+    ignored: list[int] = []
     if link_model is None:
-        m = train_m(comparer, a, a, registry.blocks, None, u, schema)
+        m = train_m(comparer, counts.per_key, u, schema)
         # u stays as sampled here: weighing the matches out (as for links) makes
         # exact agreement so strong that single wrong pairs merge whole clusters
         # (FEBRL3: cluster F1 0.996 → 0.991).
-        model = fit_em(
-            levels,
-            comparer.n_levels,
-            comparer.fields,
-            u=u,
-            prior=prior,
-            m=m,
-            fit_m=False,
-            total_pairs=total,
-            iterations=comparer.iterations,
-        )
     else:
+        m = link_model.m
         ignored = [comparer.fields.index(f) for f in _decision(schema)["dedup_ignore_fields"]]
-        levels[:, ignored] = -1
-        model = fit_em(
-            levels,
-            comparer.n_levels,
-            comparer.fields,
-            u=u,
-            prior=prior,
-            m=link_model.m,
-            fit_m=False,
-            total_pairs=total,
-            iterations=comparer.iterations,
-        )
-    bits = log_odds_bits(levels, model, comparer.correlated)
-    accept = bits >= threshold_bits
-    person = clusters(len(registry), i[accept], j[accept])
-    return person, Stage(model, stats, bits, int(accept.sum()))
+        counts.candidates = counts.candidates.masked(ignored, comparer.n_levels)
+    model = fit_em(
+        counts.candidates.levels,
+        comparer.n_levels,
+        comparer.fields,
+        u=u,
+        prior=prior,
+        weights=counts.candidates.counts,
+        m=m,
+        fit_m=False,
+        total_pairs=total,
+        iterations=comparer.iterations,
+    )
+    accepted = score_pairs(plan, runner, schema, model, threshold_bits, ignored)
+    person = clusters(len(registry), accepted.i, accepted.j)
+    return person, _stage(comparer, model, counts, len(accepted.i))
 
 
 def link_lists(
     lists: Sequence[RecordsTable],
-    fitted: ListPairs,
+    fitted: LinkModel,
     person: np.ndarray,
     schema: Mapping[str, Any],
     threshold_bits: float,
+    runner: PairRunner | None = None,
 ) -> tuple[list[Links], Stage]:
-    """Best registry person per list row under the fitted link model."""
-    bits = log_odds_bits(fitted.levels, fitted.model, Comparer(schema).correlated)
+    """Best registry person per list row under the fitted link model.
+
+    Only pairs reaching the threshold can be chosen or make a choice ambiguous (the
+    runner-up must reach it too), so the second pass returns those pairs only.
+    """
+    scored = score_pairs(fitted.plan, runner or LocalRunner(), schema, fitted.model, threshold_bits)
     margin = _decision(schema)["ambiguity_margin_bits"]
     links, start = [], 0
-    for table, (i, j) in zip(lists, fitted.pairs, strict=True):
-        part = bits[start : start + len(i)]
-        start += len(i)
+    for table in lists:
+        lo, hi = np.searchsorted(scored.i, [start, start + len(table)])
         links.append(
             best_links(
-                i, j, part, person, len(table), threshold_bits=threshold_bits, margin_bits=margin
+                scored.i[lo:hi] - start,
+                scored.j[lo:hi],
+                scored.bits[lo:hi],
+                person,
+                len(table),
+                threshold_bits=threshold_bits,
+                margin_bits=margin,
             )
         )
+        start += len(table)
     accepted = sum(int((lk.registry_index >= 0).sum()) for lk in links)
-    return links, Stage(fitted.model, fitted.stats, bits, accepted)
+    return links, _stage(Comparer(schema), fitted.model, fitted.counts, accepted)
 
 
 class _Ids:
@@ -507,12 +434,14 @@ def decide(
     seed: int | None = None,
     match_probability: float | None = None,
     progress: Progress | None = None,
-    compare: PairComparer = compare_pairs,
+    runner: PairRunner | None = None,
 ) -> LinkOutcome:
     """Run deduplication and linkage over verified packages and assign statuses and ids.
 
-    ``compare`` only chooses where pair comparison runs (see :class:`PairComparer`).
+    ``runner`` only chooses where pair tasks run (see :mod:`padan.pairing`): in this
+    process by default, or on a Dask cluster; the decisions are the same.
     """
+    runner = runner or LocalRunner()
     say = progress or (lambda _msg: None)
     schema = load_linkage_schema(_extra(packages[0].manifest, "schema"))
     p = (
@@ -532,20 +461,20 @@ def decide(
     started = time.perf_counter()
     say("Membandingkan daftar dengan registri (comparing lists with the registry)")
     # A registry alone is deduplicated only (NIK ganda), with its own model.
-    fitted = fit_link_model(registry, lists, schema, compare) if lists else None
+    fitted = fit_link_model(registry, lists, schema, runner) if lists else None
     timings["link_model_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
     say("Mencari NIK ganda di data registri (registry deduplication)")
     person, dedup = deduplicate_registry(
-        registry, schema, threshold_bits, fitted.model if fitted else None, compare
+        registry, schema, threshold_bits, fitted.model if fitted else None, runner
     )
     timings["dedup_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
     say("Memilih pasangan terbaik (choosing best links)")
     links, link_stage = (
-        link_lists(lists, fitted, person, schema, threshold_bits) if fitted else ([], None)
+        link_lists(lists, fitted, person, schema, threshold_bits, runner) if fitted else ([], None)
     )
     timings["assign_seconds"] = time.perf_counter() - started
 
@@ -666,12 +595,14 @@ def write_results(
     return written
 
 
-def _pair_comparer(cluster: str | None) -> contextlib.AbstractContextManager[PairComparer]:
+def _pair_runner(
+    cluster: str | None, work_dir: Path
+) -> contextlib.AbstractContextManager[PairRunner]:
     if cluster is None:
-        return contextlib.nullcontext(compare_pairs)
-    from padan.distributed import dask_comparer  # Dask is imported only when asked for
+        return contextlib.nullcontext(LocalRunner())
+    from padan.distributed import dask_runner  # Dask is imported only when asked for
 
-    return dask_comparer(cluster)
+    return dask_runner(cluster, work_dir=work_dir)
 
 
 @dataclass(slots=True)
@@ -699,20 +630,22 @@ def link_run(
 ) -> LinkSummary:
     """``padan link``: verify, match, and write sealed results plus the aggregate report.
 
-    ``cluster`` (``local[:N]`` or a scheduler address) runs pair comparison on Dask;
-    nothing is written until every stage has finished.
+    ``cluster`` (``local[:N]`` or a scheduler address) runs the pair tasks on Dask; their
+    partition files go to a work directory beside ``out_dir`` (it must be readable by
+    the workers) and are removed afterwards. Nothing is written to ``out_dir`` until
+    every stage has finished.
     """
     if coordinator.card.role != "coordinator":
         raise InputError(f"{coordinator.card.org} is not a coordinator key")
     started = time.perf_counter()
     packages = load_packages(paths, trusted)
-    with _pair_comparer(cluster) as compare:
+    with _pair_runner(cluster, out_dir.resolve().parent) as runner:
         outcome = decide(
             packages,
             seed=seed,
             match_probability=match_probability,
             progress=progress,
-            compare=compare,
+            runner=runner,
         )
     run_id = (
         f"{random.Random(seed).getrandbits(64):016x}" if seed is not None else secrets.token_hex(8)

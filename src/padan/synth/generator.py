@@ -13,12 +13,11 @@ import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from padan.files import atomic_open
+from padan.files import atomic_open, worker_pool
 from padan.synth import truth
 from padan.synth.corruption import LIST_COLUMNS, ListBuilder, ListRow
 from padan.synth.names import build_name_pools
@@ -102,7 +101,7 @@ def generate(out_dir: str | Path, options: SynthOptions) -> SynthSummary:
         if workers == 1:
             results = [_run_shard(*job) for job in jobs]
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with worker_pool(workers) as pool:
                 results = list(pool.map(_run_shard, *zip(*jobs, strict=True)))
 
         with atomic_open(out_dir / TRUTH_FILE, newline="") as truth_handle:
