@@ -43,6 +43,24 @@ def _run_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
+def dukcapil() -> Identity:
+    """The registry owner (Disdukcapil), fresh per test module."""
+    return new_identity("disdukcapil-serang", "owner")
+
+
+@pytest.fixture(scope="module")
+def dinkes() -> Identity:
+    """The health-list owner (Dinkes), fresh per test module."""
+    return new_identity("dinkes-serang", "owner")
+
+
+@pytest.fixture(scope="module")
+def coordinator() -> Identity:
+    """The neutral coordinator, fresh per test module."""
+    return new_identity("koordinator", "coordinator")
+
+
+@pytest.fixture(scope="module")
 def parties(tmp_path_factory: pytest.TempPathFactory) -> Parties:
     return make_parties(tmp_path_factory.mktemp("secret"))
 

@@ -30,16 +30,6 @@ FAST_N = 2**10  # scrypt cost for tests; real key files use SCRYPT_N
 PASSPHRASE = "kata-sandi-uji-1"
 
 
-@pytest.fixture(scope="module")
-def dinkes() -> Identity:
-    return new_identity("dinkes-serang", "owner")
-
-
-@pytest.fixture(scope="module")
-def dukcapil() -> Identity:
-    return new_identity("disdukcapil-serang", "owner")
-
-
 def mode(path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from padan import __version__
 from padan.cli import app
 from padan.errors import InputError, VerificationError
-from padan.identity import Identity, canonical_json, new_identity
+from padan.identity import canonical_json, new_identity
 from padan.package import (
     MANIFEST,
     PACKAGE_FORMAT,
@@ -38,16 +38,6 @@ FIELDS = {
     "secret_id": "ef" * 16,  # not a manifest field: kept in extra
 }
 MEMBERS = {"records.parquet": bytes(range(256)) * 4, "notes.txt": b"tanpa data pribadi"}
-
-
-@pytest.fixture(scope="module")
-def dinkes() -> Identity:
-    return new_identity("dinkes-serang", "owner")
-
-
-@pytest.fixture(scope="module")
-def dukcapil() -> Identity:
-    return new_identity("disdukcapil-serang", "owner")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from padan import sealing
 from padan.errors import VerificationError
-from padan.identity import Identity, canonical_json, new_identity
+from padan.identity import canonical_json
 from padan.sealing import (
     open_sealed,
     read_sealed_header,
@@ -20,21 +20,6 @@ from padan.sealing import (
 )
 
 PURPOSE = "linkage-secret"
-
-
-@pytest.fixture(scope="module")
-def dukcapil() -> Identity:
-    return new_identity("disdukcapil-serang", "owner")
-
-
-@pytest.fixture(scope="module")
-def dinkes() -> Identity:
-    return new_identity("dinkes-serang", "owner")
-
-
-@pytest.fixture(scope="module")
-def coordinator() -> Identity:
-    return new_identity("koordinator", "coordinator")
 
 
 @pytest.fixture(scope="module")

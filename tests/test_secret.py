@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from padan.cli import app
 from padan.errors import InputError, VerificationError
-from padan.identity import Identity, canonical_json, load_card, new_identity, save_identity
+from padan.identity import canonical_json, load_card, save_identity
 from padan.linkage_schema import schema_fingerprint
 from padan.sealing import seal
 from padan.secret import (
@@ -26,21 +26,6 @@ from padan.secret import (
 
 SCHEMA = "ab" * 32
 PASSPHRASE = "kata-sandi-uji-1"
-
-
-@pytest.fixture(scope="module")
-def dukcapil() -> Identity:
-    return new_identity("disdukcapil-serang", "owner")
-
-
-@pytest.fixture(scope="module")
-def dinkes() -> Identity:
-    return new_identity("dinkes-serang", "owner")
-
-
-@pytest.fixture(scope="module")
-def coordinator() -> Identity:
-    return new_identity("koordinator", "coordinator")
 
 
 @pytest.fixture
