@@ -24,23 +24,10 @@ from rich.console import Console
 from rich.table import Table
 
 from padan.files import atomic_open
+from padan.synth.corruption import LIST_COLUMNS
 
 RESULTS = Path(__file__).resolve().parent / "results" / "check.json"
-HEADER = [
-    "No Registrasi",
-    "NIK PASIEN",
-    "NO KK",
-    "NAMA PASIEN",
-    "JK",
-    "TGL LAHIR",
-    "TEMPAT LAHIR",
-    "ALAMAT",
-    "RT",
-    "RW",
-    "NAMA IBU",
-    "PUSKESMAS",
-    "TGL PERIKSA",
-]
+HEADER = LIST_COLUMNS  # the columns padan synth writes for CKG lists
 GIVEN = [
     "SITI",
     "AMINAH",

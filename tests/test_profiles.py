@@ -18,6 +18,7 @@ from padan.profiles import (
     resolve_profile,
 )
 from padan.resources import schemas_dir
+from padan.synth.corruption import LIST_COLUMNS
 
 SIAK = [
     "NIK",
@@ -35,21 +36,7 @@ SIAK = [
     "NO_KEC",
     "NO_KEL",
 ]
-CKG = [
-    "No Registrasi",
-    "NIK PASIEN",
-    "NO KK",
-    "NAMA PASIEN",
-    "JK",
-    "TGL LAHIR",
-    "TEMPAT LAHIR",
-    "ALAMAT",
-    "RT",
-    "RW",
-    "NAMA IBU",
-    "PUSKESMAS",
-    "TGL PERIKSA",
-]
+CKG = list(LIST_COLUMNS)  # the columns padan synth writes: the profile must know them
 FEBRL = [
     "rec_id",
     "given_name",
