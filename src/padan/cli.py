@@ -103,14 +103,6 @@ def counting_progress(description: str) -> Iterator[Callable[[int], None]]:
         yield lambda n: progress.advance(task, n)
 
 
-def _print_facts(title: str, facts: dict[str, object]) -> None:
-    """A two-column table of labelled results."""
-    table = Table(title=title, show_header=False)
-    for label, value in facts.items():
-        table.add_row(label, str(value))
-    console.print(table)
-
-
 MapOption = Annotated[
     list[str] | None,
     typer.Option("--map", help="field=COLUMN: take a field from this column (repeatable)."),
@@ -386,8 +378,13 @@ def secret_show(
     _print_fields(describe_secret(file))
 
 
-def _print_fields(fields: dict[str, object]) -> None:
-    """Print ``name  value`` lines, one per field (lists and mappings joined by commas)."""
+def _print_fields(fields: dict[str, object], title: str | None = None) -> None:
+    """Print ``name  value`` lines, one per field (lists and mappings joined by commas).
+
+    Plain lines rather than a table: paths and fingerprints stay whole for copying.
+    """
+    if title:
+        console.print(f"[bold]{title}[/]", highlight=False)
     width = max(map(len, fields))
     for name, value in fields.items():
         if isinstance(value, dict):
@@ -438,8 +435,7 @@ def encode(
             workers=workers,
             progress=advance,
         )
-    _print_facts(
-        f"padan encode → {summary.package}",
+    _print_fields(
         {
             "Baris dibaca (rows read)": f"{summary.rows_read:,}",
             "Dikodekan (encoded)": f"{summary.encoded:,}",
@@ -449,6 +445,7 @@ def encode(
             "Dice, random pairs (10 bins 0→1)": " ".join(map(str, summary.dice_histogram)),
             "Throughput": f"{summary.records_per_second:,.0f} rows/s ({summary.seconds:.1f} s)",
         },
+        title=f"padan encode → {summary.package}",
     )
     audit.log_run(
         "encode",
@@ -731,8 +728,7 @@ def apply_(
         log=log,
         profile=profile,
     )
-    _print_facts(
-        f"padan apply ← {summary.sender}",
+    _print_fields(
         {
             "Baris (rows)": f"{summary.rows:,}",
             "NIK diganti (NIK replaced)": f"{summary.nik_changed:,}",
@@ -741,6 +737,7 @@ def apply_(
             "Berkas koreksi (corrected file)": summary.corrected,
             "Catatan perubahan (change log)": summary.log,
         },
+        title=f"padan apply ← {summary.sender}",
     )
     if summary.unknown_match_ids:
         err_console.print(
