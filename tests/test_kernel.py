@@ -58,7 +58,7 @@ def _assert_same_candidates(ours, theirs) -> None:
 @pytest.fixture(scope="module")
 def adversarial() -> tuple[list[bitarray], list[bitarray]]:
     """All-zero, all-one, single-bit and random 128-bit filters; 7 and 6 rows so that the
-    4-row tiles of dice_all_pairs also take their remainder path."""
+    4 × 8 tiles of dice_all_pairs also meet padding rows and padding lanes."""
     rng = np.random.default_rng(7)
     length = 128
     zeros = np.zeros(length, bool)
@@ -126,6 +126,19 @@ def test_score_exactly_at_threshold_is_a_candidate() -> None:
     b = kernel.pack_clks([bitarray("1010" + "0" * 60)])
     assert kernel.dice_all_pairs(a, b, 0.5)[2].tolist() == [0.5]
     assert kernel.dice_all_pairs(a, b, np.nextafter(0.5, 1.0))[2].size == 0
+
+
+def test_thresholds_equal_to_real_scores_keep_exactly_the_reference_candidates() -> None:
+    """The vector pre-test must never drop a pair whose score equals the threshold."""
+    rng = np.random.default_rng(17)
+    bits_a = _random_bits(rng, 21, 1000, 0.4)
+    a = kernel.pack_clks(_bitarrays(bits_a))
+    b = kernel.pack_clks(_bitarrays(_with_near_copies(rng, bits_a, 0.05)))
+    scores = kernel_reference.dice_all_pairs(a, b, 0.0)[2]
+    for threshold in rng.choice(scores[scores > 0.5], 12, replace=False):
+        expected = kernel_reference.dice_all_pairs(a, b, threshold)
+        assert threshold in expected[2]
+        _assert_same_candidates(kernel.dice_all_pairs(a, b, threshold), expected)
 
 
 def test_pack_clks_layout_and_padding() -> None:
