@@ -39,14 +39,24 @@ RESULTS_DIR = Path(__file__).parent / "results"
 PACKAGES = ("numpy", "numba", "clkhash", "anonlink", "splink", "duckdb", "recordlinkage")
 
 
-def _cpu_model() -> str:
+# CPU flags that decide which popcount code LLVM emits for the kernels.
+VECTOR_FLAGS = ("popcnt", "avx2", "avx512f", "avx512_vpopcntdq")
+
+
+def _cpuinfo(field: str) -> str | None:
+    """The first ``field`` line of /proc/cpuinfo (Linux), or None."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.startswith(field):
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or "unknown"
+    return None
+
+
+def _vector_flags() -> list[str]:
+    flags = set((_cpuinfo("flags") or "").split())
+    return [flag for flag in VECTOR_FLAGS if flag in flags]
 
 
 def machine_info() -> dict:
@@ -58,7 +68,8 @@ def machine_info() -> dict:
         except PackageNotFoundError:
             versions[package] = None
     return {
-        "cpu_model": _cpu_model(),
+        "cpu_model": _cpuinfo("model name") or platform.processor() or "unknown",
+        "cpu_vector_flags": _vector_flags(),
         "cpu_count": os.cpu_count(),
         "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "numba_threads": numba.config.NUMBA_NUM_THREADS,

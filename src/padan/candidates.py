@@ -119,6 +119,36 @@ def block_pairs(
 
 
 @nb.njit(cache=True)
+def _shared_keys(keys_a, keys_b, i, j, key, out):  # pragma: no cover
+    for p in range(len(i)):
+        row_a, row_b = keys_a[i[p]], keys_b[j[p]]
+        shared = np.uint64(0)
+        for k in range(keys_a.shape[1]):
+            if row_a[k] != 0 and row_a[k] == row_b[k]:
+                if k < key:  # an earlier key pairs them: counted there
+                    shared = np.uint64(0)
+                    break
+                shared |= np.uint64(1) << np.uint64(k)
+        out[p] = shared
+
+
+def shared_keys(
+    keys_a: np.ndarray, keys_b: np.ndarray, i: np.ndarray, j: np.ndarray, key: int
+) -> np.ndarray:
+    """Which keys each pair (a[i], b[j]) of key ``key`` shares, as a bit mask per pair.
+
+    ``keys_*`` are ``(n, kinds)`` paired key values (0: none). Bit k is set when both
+    records hold the same non-zero value of key k. A pair that shares a key before
+    ``key`` gets 0: it is counted under its first shared key, not this one.
+    """
+    if keys_a.shape[1] > 64:
+        raise ValueError("at most 64 blocking keys fit a pair's key mask")
+    out = np.empty(len(i), dtype=np.uint64)
+    _shared_keys(keys_a, keys_b, i, j, key, out)
+    return out
+
+
+@nb.njit(cache=True)
 def _count_distinct(codes):  # pragma: no cover
     """Number of distinct values in sorted ``codes``."""
     count = 0

@@ -3,10 +3,12 @@
 The coordinator plans the pairs (:func:`padan.pairing.plan_pairs`) and writes, for each
 blocking key, P partition files (Parquet) into a work directory the workers can read:
 the records whose paired key value is ≡ p (mod P), with their index, CLK words, salt
-tokens and their values of that key and the keys before it. Each task reads one file
-(a worker loads its share only) and runs a :mod:`padan.pairing` task on it: pattern
-counts first, then the pairs reaching the threshold. Counts add up and pairs are sorted
-by the coordinator, so the run decides exactly like the in-process path.
+tokens and all their key values. Each task reads one file (a worker loads its share
+only) and compares its candidate pairs (:class:`padan.pairing.ComparePairs`); the
+result stays in the worker's memory. The coordinator fetches only the pattern counts,
+and later the pairs reaching the threshold, scored where they are kept. Should a worker
+die, Dask recomputes its results from their partition files. Counts add up and pairs
+are sorted by the coordinator, so the run decides exactly like the in-process path.
 
 Workers see CLKs, keyed block and salt tokens and record positions only: no record ids,
 no NIK/KK tokens, no manifest. EM, assignment and sealing stay on the coordinator (see
@@ -19,15 +21,15 @@ import contextlib
 import secrets
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numba
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from distributed import Client, LocalCluster
+from distributed import Client, Future, LocalCluster
 from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
 
@@ -36,6 +38,7 @@ from padan.errors import InputError, PadanError
 from padan.pairing import Members, PairComparer, PairPlan, PairTask, Partition, n_partitions
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 DEFAULT_LOCAL_WORKERS = 2
 # Records per partition file: a few hundred MB of CLKs and pairs per task at most.
@@ -80,7 +83,8 @@ def _read_partition(path: str, key: int, within: bool) -> Partition:
     per_row = clk.type.byte_width // 8
     raw = np.frombuffer(clk.buffers()[1], dtype=np.uint64)[clk.offset * per_row :]
     words = raw[: len(clk) * per_row].reshape(len(clk), per_row)
-    keys = np.column_stack([table[f"key_{k}"].to_numpy() for k in range(key + 1)])
+    kinds = sum(n.startswith("key_") for n in table.column_names)
+    keys = np.column_stack([table[f"key_{k}"].to_numpy() for k in range(kinds)])
     salts = {n[5:]: table[n].to_numpy() for n in table.column_names if n.startswith("salt_")}
     index = table["index"].to_numpy()
 
@@ -99,6 +103,42 @@ def _run_task(
     with _KERNEL_LOCK:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         return task(part, kernel)
+
+
+def _failed(exc: BaseException) -> PadanError:
+    """A worker died too often, or the scheduler is gone."""
+    return PadanError(
+        f"perbandingan di klaster Dask gagal (cluster comparison failed): "
+        f"{type(exc).__name__}: {exc}"
+    )
+
+
+class OnWorkers(Generic[T]):
+    """Task results left in the workers' memory (a :class:`padan.pairing.Held`).
+
+    They are released when this object is dropped; a result lost with its worker is
+    recomputed by Dask from its partition file when it is needed.
+    """
+
+    def __init__(self, client: Client, futures: list[Future], retries: int):
+        self.client = client
+        self.futures = futures
+        self.retries = retries
+
+    def map(self, fn: Callable[[T], R]) -> list[R]:
+        """``fn`` of every result, run on the worker holding it; only its output travels."""
+        futures = [
+            self.client.submit(
+                fn, held, key=f"padan-{secrets.token_hex(6)}-{n}", retries=self.retries
+            )
+            for n, held in enumerate(self.futures)
+        ]
+        try:
+            return self.client.gather(futures)
+        except (KilledWorker, FutureCancelledError, OSError) as exc:
+            raise _failed(exc) from exc
+        finally:
+            self.client.cancel(futures)
 
 
 class DaskRunner:
@@ -126,36 +166,33 @@ class DaskRunner:
         self.kernel = kernel or compare_pairs
         self.kernel_threads = kernel_threads
         self.work_dir = work_dir
-        # Partition files of each plan already written (the plan is kept alive here, so
-        # its id cannot be reused by another plan meanwhile).
-        self._written: dict[int, tuple[PairPlan, list[tuple[str, int]]]] = {}
+        self.plans = 0
         self.tasks = 0
 
     def _n_workers(self) -> int:
         return max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
 
     def _files(self, plan: PairPlan) -> list[tuple[str, int]]:
-        """Partition files of ``plan`` (written on first use) and the key of each."""
-        if id(plan) not in self._written:
-            n = n_partitions(plan.records, self.partition_records, 2 * self._n_workers())
-            folder = self.work_dir / f"plan-{len(self._written)}"
-            folder.mkdir(parents=True)
-            files = []
-            for key in range(len(plan.kinds)):
-                for part in range(n):
-                    partition = plan.partition(key, part, n)
-                    if not len(partition.a.index) or (
-                        partition.b is not None and not len(partition.b.index)
-                    ):
-                        continue  # no pairs: no task
-                    path = folder / f"key{key:02d}-part{part:04d}.parquet"
-                    _write_partition(path, partition)
-                    files.append((str(path), key))
-            self._written[id(plan)] = (plan, files)
-        return self._written[id(plan)][1]
+        """Write the partition files of ``plan`` (kept for recomputation); the key of each."""
+        n = n_partitions(plan.records, self.partition_records, 2 * self._n_workers())
+        folder = self.work_dir / f"plan-{self.plans}"
+        folder.mkdir(parents=True)
+        self.plans += 1
+        files = []
+        for key in range(len(plan.kinds)):
+            for part in range(n):
+                partition = plan.partition(key, part, n)
+                if not len(partition.a.index) or (
+                    partition.b is not None and not len(partition.b.index)
+                ):
+                    continue  # no pairs: no task
+                path = folder / f"key{key:02d}-part{part:04d}.parquet"
+                _write_partition(path, partition)
+                files.append((str(path), key))
+        return files
 
-    def map(self, plan: PairPlan, task: PairTask[T]) -> list[T]:
-        """Results of ``task`` on every partition of every key, computed on the cluster."""
+    def run(self, plan: PairPlan, task: PairTask[T]) -> OnWorkers[T]:
+        """``task`` on every partition of every key, started on the cluster."""
         futures = [
             self.client.submit(
                 _run_task,
@@ -172,20 +209,7 @@ class DaskRunner:
             for n, (path, key) in enumerate(self._files(plan))
         ]
         self.tasks += len(futures)
-        try:
-            return self.client.gather(futures)
-        except (KilledWorker, FutureCancelledError, OSError) as exc:
-            # A worker died too often, or the scheduler is gone.
-            raise PadanError(
-                f"perbandingan di klaster Dask gagal (cluster comparison failed): "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-        finally:
-            self.client.cancel(futures)
-
-    def close(self) -> None:
-        """Forget the plans; the caller removes the work directory."""
-        self._written.clear()
+        return OnWorkers(self.client, futures, self.retries)
 
 
 def parse_cluster(spec: str) -> tuple[str, int | str]:
@@ -244,9 +268,7 @@ def dask_runner(spec: str, *, work_dir: Path, **options: Any) -> Iterator[DaskRu
     """
     with dask_client(spec) as client:
         folder = work_dir / f".padan-partitions-{secrets.token_hex(4)}"
-        runner = DaskRunner(client, work_dir=folder, **options)
         try:
-            yield runner
+            yield DaskRunner(client, work_dir=folder, **options)
         finally:
-            runner.close()
             shutil.rmtree(folder, ignore_errors=True)

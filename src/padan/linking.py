@@ -32,7 +32,6 @@ from padan.pairing import (
     Comparer,
     LocalRunner,
     PairCounts,
-    PairPlan,
     PairRunner,
     Patterns,
     Side,
@@ -222,16 +221,17 @@ def _fit_share(
     return model
 
 
-def _stage(comparer: Comparer, model: FSModel, counts: PairCounts, accepted: int) -> Stage:
-    bits = log_odds_bits(counts.candidates.levels, model, comparer.correlated)
-    return Stage(model, counts.stats, bits, counts.candidates.counts, accepted)
+def _stage(
+    comparer: Comparer, model: FSModel, candidates: Patterns, stats: BlockingStats, accepted: int
+) -> Stage:
+    bits = log_odds_bits(candidates.levels, model, comparer.correlated)
+    return Stage(model, stats, bits, candidates.counts, accepted)
 
 
 @dataclass(slots=True)
 class LinkModel:
-    """The lists ↔ registry pair plan, its first-pass counts and the fitted model."""
+    """The lists ↔ registry compared pairs and their counts, and the fitted model."""
 
-    plan: PairPlan
     counts: PairCounts
     model: FSModel
 
@@ -254,7 +254,7 @@ def fit_link_model(
     total = float(n_list) * len(registry)
     prior = min(n_list, len(registry)) / total
     model = _fit_share(comparer, counts.candidates, random_pairs, m, prior, total)
-    return LinkModel(plan, counts, model)
+    return LinkModel(counts, model)
 
 
 def deduplicate_registry(
@@ -287,6 +287,7 @@ def deduplicate_registry(
     total = len(registry) * (len(registry) - 1) / 2
     prior = 0.01 * len(registry) / total
     ignored: list[int] = []
+    candidates = counts.candidates
     if link_model is None:
         m = train_m(comparer, counts.per_key, u, schema)
         # u stays as sampled here: weighing the matches out (as for links) makes
@@ -295,22 +296,22 @@ def deduplicate_registry(
     else:
         m = link_model.m
         ignored = [comparer.fields.index(f) for f in _decision(schema)["dedup_ignore_fields"]]
-        counts.candidates = counts.candidates.masked(ignored, comparer.n_levels)
+        candidates = candidates.masked(ignored, comparer.n_levels)
     model = fit_em(
-        counts.candidates.levels,
+        candidates.levels,
         comparer.n_levels,
         comparer.fields,
         u=u,
         prior=prior,
-        weights=counts.candidates.counts,
+        weights=candidates.counts,
         m=m,
         fit_m=False,
         total_pairs=total,
         iterations=comparer.iterations,
     )
-    accepted = score_pairs(plan, runner, schema, model, threshold_bits, ignored)
+    accepted = score_pairs(counts, schema, model, threshold_bits, ignored)
     person = clusters(len(registry), accepted.i, accepted.j)
-    return person, _stage(comparer, model, counts, len(accepted.i))
+    return person, _stage(comparer, model, candidates, counts.stats, len(accepted.i))
 
 
 def link_lists(
@@ -319,14 +320,13 @@ def link_lists(
     person: np.ndarray,
     schema: Mapping[str, Any],
     threshold_bits: float,
-    runner: PairRunner | None = None,
 ) -> tuple[list[Links], Stage]:
     """Best registry person per list row under the fitted link model.
 
     Only pairs reaching the threshold can be chosen or make a choice ambiguous (the
-    runner-up must reach it too), so the second pass returns those pairs only.
+    runner-up must reach it too), so scoring returns those pairs only.
     """
-    scored = score_pairs(fitted.plan, runner or LocalRunner(), schema, fitted.model, threshold_bits)
+    scored = score_pairs(fitted.counts, schema, fitted.model, threshold_bits)
     margin = _decision(schema)["ambiguity_margin_bits"]
     links, start = [], 0
     for table in lists:
@@ -344,7 +344,8 @@ def link_lists(
         )
         start += len(table)
     accepted = sum(int((lk.registry_index >= 0).sum()) for lk in links)
-    return links, _stage(Comparer(schema), fitted.model, fitted.counts, accepted)
+    counts = fitted.counts
+    return links, _stage(Comparer(schema), fitted.model, counts.candidates, counts.stats, accepted)
 
 
 class _Ids:
@@ -474,7 +475,7 @@ def decide(
     started = time.perf_counter()
     say("Memilih pasangan terbaik (choosing best links)")
     links, link_stage = (
-        link_lists(lists, fitted, person, schema, threshold_bits, runner) if fitted else ([], None)
+        link_lists(lists, fitted, person, schema, threshold_bits) if fitted else ([], None)
     )
     timings["assign_seconds"] = time.perf_counter() - started
 

@@ -2,39 +2,49 @@
 
 For each blocking key, the records of both sides whose block makes pairs are split into
 P partitions by (keyed key value mod P). A block never straddles two partitions, so one
-task finds all of that key's pairs among its own records (:func:`block_pairs`), compares
-them and returns what the coordinator needs: comparison-pattern counts for EM (first
-pass, :class:`CountPatterns`) or the pairs reaching a score with their log-odds (second
-pass, :class:`ScorePairs`). A pair sharing several keys counts once, under the first key
-in schema order that pairs it; each task checks that locally, since every record carries
-its values of the earlier keys.
+task finds all of that key's pairs among its own records (:func:`block_pairs`). A pair
+sharing several keys is a candidate once, under the first key in schema order that pairs
+it: each task checks that locally (every record carries all its key values), compares
+only those pairs, once, and keeps each pair's comparison pattern (:class:`ComparePairs`).
+From what it keeps come both the pattern counts EM needs (per key and for all candidate
+pairs) and, once the model is fitted, the pairs reaching a score (:class:`ScoreKept`),
+without comparing any pair again.
 
 Counts add up and pairs are sorted on the coordinator, so results depend neither on P
 nor on where tasks ran: the in-process path (:class:`LocalRunner`) runs the same tasks
-one after another; :class:`padan.distributed.DaskRunner` runs them on a cluster.
+one after another and keeps their results in memory;
+:class:`padan.distributed.DaskRunner` runs them on a cluster and leaves their results
+in the workers' memory.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
+import numba as nb
 import numpy as np
 
 from padan.bloom import FieldLayout, field_layouts
-from padan.candidates import BlockingStats, block_pairs, paired_keys
+from padan.candidates import BlockingStats, block_pairs, index_dtype, paired_keys, shared_keys
 from padan.comparison import compare_pairs, pack_words
 from padan.records_table import RecordsTable
-from padan.scoring import FSModel, Patterns, log_odds_bits, pattern_codes
+from padan.scoring import FSModel, Patterns, log_odds_bits, pattern_codes, pattern_space
 
 # Partitions hold whole blocks already capped by the coordinator: tasks pair all of them.
 _NO_CAP = np.iinfo(np.int64).max
 # Records per partition of the in-process path: bounds one task's pairs and levels.
 LOCAL_PARTITION_RECORDS = 250_000
+# Largest pattern-code space counted with a table (one slot per possible code) rather
+# than by sorting the codes; the default schema has 1.3 M possible codes.
+_TABLE_CODES = 1 << 22
 
 T = TypeVar("T")
+R = TypeVar("R")
+T_co = TypeVar("T_co", covariant=True)
 
 
 class PairComparer(Protocol):
@@ -125,12 +135,12 @@ class Members:
     keys: np.ndarray  # (n, kinds) uint64 paired key values (0: block makes no pair)
     salts: dict[str, np.ndarray]
 
-    def take(self, rows: np.ndarray, kinds: int) -> Members:
-        """The given rows, with the values of the first ``kinds`` keys only."""
+    def take(self, rows: np.ndarray) -> Members:
+        """The given rows."""
         return Members(
             self.index[rows],
             self.words[rows],
-            self.keys[rows, :kinds],
+            self.keys[rows],
             {k: v[rows] for k, v in self.salts.items()},
         )
 
@@ -178,8 +188,8 @@ class PairPlan:
         rows_a, rows_b = self.partition_rows(key, part, n_parts)
         return Partition(
             key,
-            self.a.take(rows_a, key + 1),
-            None if self.b is None or rows_b is None else self.b.take(rows_b, key + 1),
+            self.a.take(rows_a),
+            None if self.b is None or rows_b is None else self.b.take(rows_b),
         )
 
 
@@ -229,46 +239,91 @@ def plan_pairs(
     return PairPlan(list(kinds), a, b, stats)
 
 
-def _compare(
-    part: Partition, comparer: Comparer
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs of the partition's key, their levels, and which ones count under this key."""
-    a = part.a
-    b = a if part.b is None else part.b
-    other = None if part.b is None else b.keys[:, part.key]
-    i, j, *_ = block_pairs(a.keys[:, part.key], other, _NO_CAP)
-    levels = comparer.levels(a.side(), b.side(), i, j)
-    first = np.ones(len(i), dtype=bool)
-    for k in range(part.key):  # an earlier key pairing them already counted the pair
-        value = a.keys[i, k]
-        first &= (value == 0) | (value != b.keys[j, k])
-    return a.index[i], b.index[j], levels, first
+def distinct_codes(codes: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct pattern codes (increasing) and where each code is among them.
+
+    ``codes`` are below ``space``. Many codes in a small space are counted in a table of
+    every possible code, in linear time: sorting tens of millions of codes took longer
+    than comparing their pairs.
+    """
+    if space > _TABLE_CODES or len(codes) < space // 16:
+        distinct, inverse = np.unique(codes, return_inverse=True)
+        return distinct, inverse.reshape(-1).astype(_position_dtype(len(distinct)))
+    distinct = np.flatnonzero(np.bincount(codes, minlength=space))
+    position = np.zeros(space, dtype=_position_dtype(len(distinct)))
+    position[distinct] = np.arange(len(distinct))
+    return distinct, position[codes]
+
+
+def _position_dtype(n: int) -> type[np.unsignedinteger]:
+    return np.uint16 if n <= 1 << 16 else np.uint32
+
+
+@nb.njit(cache=True)
+def _count_shared(position, shared, out):  # pragma: no cover
+    for p in range(len(position)):
+        for k in range(out.shape[0]):
+            if (shared[p] >> np.uint64(k)) & np.uint64(1):
+                out[k, position[p]] += 1
 
 
 @dataclass(slots=True)
 class KeyCounts:
-    """First-pass result of one partition: pattern counts of its key's pairs."""
+    """Pattern counts of one partition's candidate pairs (those whose first key it is)."""
 
     key: int
-    every: Patterns  # all pairs sharing this key (the key's own EM run for m)
-    first: Patterns  # pairs counted under this key (each candidate pair once)
+    codes: np.ndarray  # distinct pattern codes, increasing
+    shares: np.ndarray  # (kinds, len(codes)) int64: pairs of each pattern sharing each key
+
+    def patterns(self, key: int) -> tuple[np.ndarray, np.ndarray]:
+        """Codes and counts of the patterns of pairs sharing ``key`` (non-zero counts)."""
+        held = self.shares[key] > 0
+        return self.codes[held], self.shares[key][held]
+
+
+@dataclass(slots=True)
+class ComparedPairs:
+    """One partition's candidate pairs, each with its comparison pattern, and the counts."""
+
+    counts: KeyCounts
+    i: np.ndarray  # record index in side a (int32 below 2**31 records)
+    j: np.ndarray  # record index in side b
+    pattern: np.ndarray  # per pair: position of its code in ``counts.codes``
+
+
+def _indices(index: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Whole-side indices of partition rows, narrowed (they are kept until scoring)."""
+    return index[rows].astype(index_dtype(int(index[-1]) + 1 if len(index) else 0))
 
 
 @dataclass(frozen=True, slots=True)
-class CountPatterns:
-    """First pass: comparison-pattern counts of a partition's pairs."""
+class ComparePairs:
+    """First step: compare a partition's candidate pairs, keep their patterns, count them.
+
+    Pairs counted under an earlier key are left to that key's task, so every candidate
+    pair is compared exactly once; its key mask says which keys' m-training runs it
+    belongs to (all pairs sharing that key).
+    """
 
     schema: Mapping[str, Any]
 
-    def __call__(self, part: Partition, compare: PairComparer) -> KeyCounts:
+    def __call__(self, part: Partition, compare: PairComparer) -> ComparedPairs:
         comparer = Comparer(self.schema, compare)
-        _, _, levels, first = _compare(part, comparer)
-        codes = pattern_codes(levels, comparer.n_levels)
-        return KeyCounts(
-            part.key,
-            Patterns.from_codes(codes, None, comparer.n_levels),
-            Patterns.from_codes(codes[first], None, comparer.n_levels),
+        a = part.a
+        b = a if part.b is None else part.b
+        other = None if part.b is None else b.keys[:, part.key]
+        i, j, *_ = block_pairs(a.keys[:, part.key], other, _NO_CAP)
+        shared = shared_keys(a.keys, b.keys, i, j, part.key)
+        first = np.flatnonzero(shared)
+        i, j, shared = i[first], j[first], shared[first]
+        levels = comparer.levels(a.side(), b.side(), i, j)
+        codes, position = distinct_codes(
+            pattern_codes(levels, comparer.n_levels), pattern_space(comparer.n_levels)
         )
+        shares = np.zeros((a.keys.shape[1], len(codes)), dtype=np.int64)
+        _count_shared(position, shared, shares)
+        counts = KeyCounts(part.key, codes, shares)
+        return ComparedPairs(counts, _indices(a.index, i), _indices(b.index, j), position)
 
 
 @dataclass(slots=True)
@@ -281,47 +336,58 @@ class ScoredPairs:
 
 
 @dataclass(frozen=True, slots=True)
-class ScorePairs:
-    """Second pass: the partition's candidate pairs whose log-odds reach ``floor``.
+class ScoreKept:
+    """Second step: the kept pairs of a partition whose log-odds reach ``floor``.
 
-    ``ignore`` fields are scored as missing (as the model was fitted).
+    ``codes`` are every candidate pattern (increasing) and ``bits`` their log-odds, so a
+    pair's score is its pattern's: nothing is compared again.
     """
 
-    schema: Mapping[str, Any]
-    model: FSModel
+    codes: np.ndarray
+    bits: np.ndarray
     floor: float
-    ignore: tuple[int, ...] = ()
 
-    def __call__(self, part: Partition, compare: PairComparer) -> ScoredPairs:
-        comparer = Comparer(self.schema, compare)
-        i, j, levels, first = _compare(part, comparer)
-        levels = levels[first]
-        levels[:, list(self.ignore)] = -1
-        # Score each distinct pattern once; pairs take their pattern's score.
-        codes = pattern_codes(levels, comparer.n_levels)
-        distinct, inverse = np.unique(codes, return_inverse=True)
-        pattern_bits = log_odds_bits(
-            Patterns.from_codes(distinct, None, comparer.n_levels).levels,
-            self.model,
-            comparer.correlated,
+    def __call__(self, part: ComparedPairs) -> ScoredPairs:
+        bits = self.bits[np.searchsorted(self.codes, part.counts.codes)]
+        keep = np.flatnonzero((bits >= self.floor)[part.pattern])
+        return ScoredPairs(
+            part.i[keep].astype(np.int64),
+            part.j[keep].astype(np.int64),
+            bits[part.pattern[keep]],
         )
-        bits = pattern_bits[inverse.reshape(-1)]
-        keep = bits >= self.floor
-        return ScoredPairs(i[first][keep], j[first][keep], bits[keep])
 
 
 PairTask = Callable[[Partition, PairComparer], T]
 
 
-class PairRunner(Protocol):
-    """Runs a task on every partition of a plan and returns the results (any order)."""
+class Held(Protocol[T_co]):
+    """Task results of every partition, kept where the tasks ran."""
 
-    def map(self, plan: PairPlan, task: PairTask[T]) -> list[T]: ...
+    def map(self, fn: Callable[[T_co], R]) -> list[R]:
+        """``fn`` of every result, computed where the result is (any order)."""
+        ...
+
+
+class PairRunner(Protocol):
+    """Runs a task on every partition of a plan; the results stay where they ran."""
+
+    def run(self, plan: PairPlan, task: PairTask[T]) -> Held[T]: ...
 
 
 def n_partitions(records: int, partition_records: int, at_least: int = 1) -> int:
     """Partitions per key: enough to keep each near ``partition_records``."""
     return max(at_least, math.ceil(records / partition_records))
+
+
+@dataclass(slots=True)
+class Kept(Generic[T]):
+    """Results held in this process."""
+
+    results: list[T]
+
+    def map(self, fn: Callable[[T], R]) -> list[R]:
+        """``fn`` of every result."""
+        return [fn(r) for r in self.results]
 
 
 @dataclass(slots=True)
@@ -331,49 +397,68 @@ class LocalRunner:
     compare: PairComparer = compare_pairs
     partition_records: int = LOCAL_PARTITION_RECORDS
 
-    def map(self, plan: PairPlan, task: PairTask[T]) -> list[T]:
+    def run(self, plan: PairPlan, task: PairTask[T]) -> Kept[T]:
         """Results of ``task`` on every partition of every key."""
         n = n_partitions(plan.records, self.partition_records)
-        return [
-            task(plan.partition(key, part, n), self.compare)
-            for key in range(len(plan.kinds))
-            for part in range(n)
-        ]
+        return Kept(
+            [
+                task(plan.partition(key, part, n), self.compare)
+                for key in range(len(plan.kinds))
+                for part in range(n)
+            ]
+        )
 
 
 @dataclass(slots=True)
 class PairCounts:
-    """First-pass totals: per-key patterns (for m), candidate patterns, blocking stats."""
+    """First-step totals (per-key patterns for m, candidate patterns, blocking stats) and
+    the compared pairs, kept for scoring."""
 
     per_key: dict[str, Patterns]
     candidates: Patterns
     stats: BlockingStats
+    pairs: Held[ComparedPairs]
+
+
+def _merge(parts: Sequence[KeyCounts], key: int, n_levels: Sequence[int]) -> Patterns:
+    """Patterns of the pairs sharing ``key``, over all partitions."""
+    if not parts:
+        return Patterns.merge([], n_levels)
+    codes, counts = zip(*(p.patterns(key) for p in parts), strict=True)
+    return Patterns.from_codes(np.concatenate(codes), np.concatenate(counts), n_levels)
 
 
 def count_pairs(plan: PairPlan, runner: PairRunner, schema: Mapping[str, Any]) -> PairCounts:
-    """Run the first pass and add up its counts."""
+    """Compare every candidate pair once and add up the pattern counts."""
     n_levels = Comparer(schema).n_levels
-    parts = runner.map(plan, CountPatterns(schema))
-    per_key = {
-        kind: Patterns.merge([p.every for p in parts if p.key == k], n_levels)
-        for k, kind in enumerate(plan.kinds)
-    }
-    candidates = Patterns.merge([p.first for p in parts], n_levels)
+    pairs = runner.run(plan, ComparePairs(schema))
+    parts = pairs.map(operator.attrgetter("counts"))
+    per_key = {kind: _merge(parts, k, n_levels) for k, kind in enumerate(plan.kinds)}
+    # A partition's own key is every one of its pairs' first key.
+    first = [Patterns.from_codes(p.codes, p.shares[p.key], n_levels) for p in parts]
+    candidates = Patterns.merge(first, n_levels)
     stats = plan.stats
     stats.candidate_pairs = candidates.pairs
-    return PairCounts(per_key, candidates, stats)
+    return PairCounts(per_key, candidates, stats, pairs)
 
 
 def score_pairs(
-    plan: PairPlan,
-    runner: PairRunner,
+    counts: PairCounts,
     schema: Mapping[str, Any],
     model: FSModel,
     floor: float,
     ignore: Sequence[int] = (),
 ) -> ScoredPairs:
-    """Run the second pass: candidate pairs scoring at least ``floor``, sorted by (i, j)."""
-    parts = runner.map(plan, ScorePairs(schema, model, floor, tuple(ignore)))
+    """Candidate pairs scoring at least ``floor``, sorted by (i, j).
+
+    ``ignore`` fields are scored as missing (as the model was fitted).
+    """
+    comparer = Comparer(schema)
+    levels = counts.candidates.levels.copy()
+    levels[:, list(ignore)] = -1
+    bits = log_odds_bits(levels, model, comparer.correlated)
+    codes = pattern_codes(counts.candidates.levels, comparer.n_levels)
+    parts = counts.pairs.map(ScoreKept(codes, bits, floor))
     i = np.concatenate([p.i for p in parts] + [np.zeros(0, dtype=np.int64)])
     j = np.concatenate([p.j for p in parts] + [np.zeros(0, dtype=np.int64)])
     bits = np.concatenate([p.bits for p in parts] + [np.zeros(0)])

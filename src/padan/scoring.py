@@ -10,6 +10,7 @@ two-component mixture's own boundary, overridable from the command line.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -109,6 +110,11 @@ def pattern_codes(levels: np.ndarray, n_levels: Sequence[int]) -> np.ndarray:
     for f, stride in enumerate(_strides(n_levels)):
         codes += (levels[:, f].astype(np.int64) + 1) * stride
     return codes
+
+
+def pattern_space(n_levels: Sequence[int]) -> int:
+    """Number of possible pattern codes: every code is below this."""
+    return math.prod(k + 2 for k in n_levels)
 
 
 def pattern_levels(codes: np.ndarray, n_levels: Sequence[int]) -> np.ndarray:
