@@ -35,10 +35,21 @@ def _entries(folder: Path) -> list[dict]:
 
 def test_encode_logs_counts_and_hashes_but_no_input_value(owner: Path) -> None:
     siak = owner / "data" / "siak.csv"
-    result = CliRunner().invoke(app, [
-        "encode", str(siak), "--key", "disdukcapil-uji.key",
-        "--secret", "secret/disdukcapil-uji.secret", "--role", "registry", "--out", "siak.padan",
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "encode",
+            str(siak),
+            "--key",
+            "disdukcapil-uji.key",
+            "--secret",
+            "secret/disdukcapil-uji.secret",
+            "--role",
+            "registry",
+            "--out",
+            "siak.padan",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert verify_audit_log(owner / AUDIT_LOG_NAME) == 1
     (entry,) = _entries(owner)
@@ -49,7 +60,9 @@ def test_encode_logs_counts_and_hashes_but_no_input_value(owner: Path) -> None:
     assert entry["counts"]["rows_read"] == len(rows)
     assert entry["counts"]["encoded"] + entry["counts"]["rejected"] == len(rows)
     assert [Path(o["name"]).name for o in entry["outputs"]] == [
-        "siak.padan", "siak.keymap.parquet", "siak.rejects.csv",
+        "siak.padan",
+        "siak.keymap.parquet",
+        "siak.rejects.csv",
     ]
     assert all(o["sha256"] for o in entry["outputs"])
     text = (owner / AUDIT_LOG_NAME).read_text(encoding="utf-8")
@@ -59,14 +72,27 @@ def test_encode_logs_counts_and_hashes_but_no_input_value(owner: Path) -> None:
 
 def test_inspect_and_keys_new_are_logged(owner: Path) -> None:
     runner = CliRunner()
-    assert runner.invoke(app, [
-        "encode", str(owner / "data" / "ckg.csv"), "--key", "disdukcapil-uji.key",
-        "--secret", "secret/disdukcapil-uji.secret", "--out", "ckg.padan",
-    ]).exit_code == 0
+    assert (
+        runner.invoke(
+            app,
+            [
+                "encode",
+                str(owner / "data" / "ckg.csv"),
+                "--key",
+                "disdukcapil-uji.key",
+                "--secret",
+                "secret/disdukcapil-uji.secret",
+                "--out",
+                "ckg.padan",
+            ],
+        ).exit_code
+        == 0
+    )
     inspected = runner.invoke(app, ["inspect", "ckg.padan", "--json"])
     assert inspected.exit_code == 0, inspected.output
-    made = runner.invoke(app, ["keys", "new", "--org", "dinkes-uji", "--role", "owner",
-                               "--out", "keys"])
+    made = runner.invoke(
+        app, ["keys", "new", "--org", "dinkes-uji", "--role", "owner", "--out", "keys"]
+    )
     assert made.exit_code == 0, made.output
     entries = _entries(owner)
     assert [e["command"] for e in entries] == ["encode", "inspect", "keys new"]

@@ -16,8 +16,9 @@ for _spec in SCHEMA["fields"]:
     _spec.pop("salt", None)  # unsalted here; salted fields are tested in test_salt.py
 KEYS = {f["name"]: bytes([i + 1]) * 32 for i, f in enumerate(SCHEMA["fields"])}
 VALUES = st.text(alphabet="abcdeéfgijkmnrstuy 0123456789-", max_size=24)
-ROWS = st.lists(st.lists(VALUES, min_size=len(SCHEMA["fields"]), max_size=len(SCHEMA["fields"])),
-                max_size=40)
+ROWS = st.lists(
+    st.lists(VALUES, min_size=len(SCHEMA["fields"]), max_size=len(SCHEMA["fields"])), max_size=40
+)
 
 
 def _row(*values: str) -> list[str]:

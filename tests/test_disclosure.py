@@ -52,8 +52,12 @@ class Flow:
 
     def disclose_all(self, out: Path, **kwargs):
         return disclose(
-            self.registry_worklist, identity=self.identity(REGISTRY), recipient=self.card(HEALTH),
-            trusted=self.trusted(REGISTRY), out=out, **kwargs,
+            self.registry_worklist,
+            identity=self.identity(REGISTRY),
+            recipient=self.card(HEALTH),
+            trusted=self.trusted(REGISTRY),
+            out=out,
+            **kwargs,
         )
 
 
@@ -68,8 +72,11 @@ def applied(flow: Flow, tmp_path_factory: pytest.TempPathFactory):
     disclosure = out / "koreksi.sealed"
     disclosed = flow.disclose_all(disclosure)
     summary = apply_disclosure(
-        disclosure, identity=flow.identity(HEALTH), trusted=flow.trusted(HEALTH),
-        worklist=flow.list_worklist, out=out / "ckg-koreksi.csv",
+        disclosure,
+        identity=flow.identity(HEALTH),
+        trusted=flow.trusted(HEALTH),
+        worklist=flow.list_worklist,
+        out=out / "ckg-koreksi.csv",
     )
     return disclosure, disclosed, summary
 
@@ -160,7 +167,8 @@ def test_ganda_groups_are_listed_not_applied(flow: Flow, applied) -> None:
     _, _, summary = applied
     _, worklist = read_worklist(flow.list_worklist)
     ganda = [
-        r for r in worklist
+        r
+        for r in worklist
         if r["padan_dup_group"] and r["padan_status"] in ("NIK_BERBEDA", "KK_BERBEDA")
     ]
     decisions = [r for r in _csv(summary.log) if r["action"] == NEEDS_DECISION]
@@ -192,7 +200,8 @@ def test_disclose_refuses_foreign_and_unmatched_ids(flow: Flow, tmp_path: Path) 
     _, registry_rows = read_worklist(flow.registry_worklist)
     matched_groups = {r["padan_dup_group"] for r in registry_rows if r["padan_match_id"]}
     unmatched = sorted(
-        r["padan_dup_group"] for r in registry_rows
+        r["padan_dup_group"]
+        for r in registry_rows
         if r["padan_dup_group"] and r["padan_dup_group"] not in matched_groups
     )
     assert unmatched
@@ -207,35 +216,50 @@ def test_disclose_refuses_coordinator_and_untrusted_cards(flow: Flow, tmp_path: 
     out = tmp_path / "x.sealed"
     with pytest.raises(InputError, match="coordinator"):
         disclose(
-            flow.registry_worklist, identity=flow.identity(REGISTRY),
-            recipient=flow.card(COORDINATOR), trusted=flow.trusted(REGISTRY), out=out,
+            flow.registry_worklist,
+            identity=flow.identity(REGISTRY),
+            recipient=flow.card(COORDINATOR),
+            trusted=flow.trusted(REGISTRY),
+            out=out,
         )
-    stranger = create_identity("dinkes-lebak", "owner", tmp_path, DEMO_PASSPHRASE,
-                               scrypt_n=DEMO_SCRYPT_N)
+    stranger = create_identity(
+        "dinkes-lebak", "owner", tmp_path, DEMO_PASSPHRASE, scrypt_n=DEMO_SCRYPT_N
+    )
     with pytest.raises(VerificationError, match="not in the trusted cards"):
         disclose(
-            flow.registry_worklist, identity=flow.identity(REGISTRY), recipient=stranger.card,
-            trusted=flow.trusted(REGISTRY), out=out,
+            flow.registry_worklist,
+            identity=flow.identity(REGISTRY),
+            recipient=stranger.card,
+            trusted=flow.trusted(REGISTRY),
+            out=out,
         )
     assert not out.exists()
 
 
 def test_apply_refuses_a_disclosure_for_another_org(flow: Flow, tmp_path: Path) -> None:
-    other = create_identity("dinkes-lebak", "owner", tmp_path, DEMO_PASSPHRASE,
-                            scrypt_n=DEMO_SCRYPT_N)
+    other = create_identity(
+        "dinkes-lebak", "owner", tmp_path, DEMO_PASSPHRASE, scrypt_n=DEMO_SCRYPT_N
+    )
     trust = tmp_path / "trust"
     shutil.copytree(flow.reg / "trust", trust)
     shutil.copy(other.card_path, trust)
     disclosure = tmp_path / "lebak.sealed"
     disclose(
-        flow.registry_worklist, identity=flow.identity(REGISTRY), recipient=other.card,
-        trusted=load_trusted_cards(trust), out=disclosure, match_ids=None,
+        flow.registry_worklist,
+        identity=flow.identity(REGISTRY),
+        recipient=other.card,
+        trusted=load_trusted_cards(trust),
+        out=disclosure,
+        match_ids=None,
     )
     out = tmp_path / "c.csv"
     with pytest.raises(VerificationError, match="sealed to dinkes-lebak"):
         apply_disclosure(
-            disclosure, identity=flow.identity(HEALTH), trusted=flow.trusted(HEALTH),
-            worklist=flow.list_worklist, out=out,
+            disclosure,
+            identity=flow.identity(HEALTH),
+            trusted=flow.trusted(HEALTH),
+            worklist=flow.list_worklist,
+            out=out,
         )
     assert not out.exists()
 
@@ -248,8 +272,11 @@ def test_apply_refuses_a_tampered_disclosure(flow: Flow, applied, tmp_path: Path
     tampered.write_bytes(bytes(blob))
     with pytest.raises(VerificationError):
         apply_disclosure(
-            tampered, identity=flow.identity(HEALTH), trusted=flow.trusted(HEALTH),
-            worklist=flow.list_worklist, out=tmp_path / "c.csv",
+            tampered,
+            identity=flow.identity(HEALTH),
+            trusted=flow.trusted(HEALTH),
+            worklist=flow.list_worklist,
+            out=tmp_path / "c.csv",
         )
     assert not (tmp_path / "c.csv").exists()
 
@@ -267,16 +294,30 @@ def test_apply_counts_ids_missing_from_the_worklist(flow: Flow, applied, tmp_pat
         writer.writeheader()
         writer.writerows(kept)
     summary = apply_disclosure(
-        disclosure, identity=flow.identity(HEALTH), trusted=flow.trusted(HEALTH),
-        worklist=shorter, out=tmp_path / "c.csv",
+        disclosure,
+        identity=flow.identity(HEALTH),
+        trusted=flow.trusted(HEALTH),
+        worklist=shorter,
+        out=tmp_path / "c.csv",
     )
     assert summary.unknown_match_ids == len(dropped_ids) > 0
     assert summary.rows == len(kept)
 
 
 def test_cli_needs_exactly_one_row_selection(tmp_path: Path) -> None:
-    args = ["disclose", "--key", "k", "--worklist", "w.csv", "--to", "c", "--trust", "t",
-            "--out", str(tmp_path / "x.sealed")]
+    args = [
+        "disclose",
+        "--key",
+        "k",
+        "--worklist",
+        "w.csv",
+        "--to",
+        "c",
+        "--trust",
+        "t",
+        "--out",
+        str(tmp_path / "x.sealed"),
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
     assert "--all-matched" in result.output
@@ -289,22 +330,49 @@ def test_cli_disclose_and_apply(flow: Flow, tmp_path: Path, monkeypatch) -> None
     monkeypatch.setenv("PADAN_PASSPHRASE", DEMO_PASSPHRASE)
     _, rows = read_worklist(flow.registry_worklist)
     ids = tmp_path / "ids.txt"
-    ids.write_text("# asked by Dinkes\n" + "\n".join(
-        sorted({r["padan_match_id"] for r in rows if r["padan_match_id"]})[:5]
-    ) + "\n", encoding="utf-8")
-    disclosed = CliRunner().invoke(app, [
-        "disclose", "--key", str(flow.reg / f"{REGISTRY}.key"),
-        "--worklist", str(flow.registry_worklist),
-        "--to", str(flow.reg / "trust" / f"{HEALTH}.card.json"),
-        "--trust", str(flow.reg / "trust"), "--match-ids", str(ids), "--out", "k.sealed",
-    ])
+    ids.write_text(
+        "# asked by Dinkes\n"
+        + "\n".join(sorted({r["padan_match_id"] for r in rows if r["padan_match_id"]})[:5])
+        + "\n",
+        encoding="utf-8",
+    )
+    disclosed = CliRunner().invoke(
+        app,
+        [
+            "disclose",
+            "--key",
+            str(flow.reg / f"{REGISTRY}.key"),
+            "--worklist",
+            str(flow.registry_worklist),
+            "--to",
+            str(flow.reg / "trust" / f"{HEALTH}.card.json"),
+            "--trust",
+            str(flow.reg / "trust"),
+            "--match-ids",
+            str(ids),
+            "--out",
+            "k.sealed",
+        ],
+    )
     assert disclosed.exit_code == 0, disclosed.output
     assert "5 match id(s)" in disclosed.output
-    applied = CliRunner().invoke(app, [
-        "apply", "k.sealed", "--key", str(flow.list / f"{HEALTH}.key"),
-        "--trust", str(flow.list / "trust"), "--worklist", str(flow.list_worklist),
-        "--out", "fixed.csv", "--log", "changes.csv",
-    ])
+    applied = CliRunner().invoke(
+        app,
+        [
+            "apply",
+            "k.sealed",
+            "--key",
+            str(flow.list / f"{HEALTH}.key"),
+            "--trust",
+            str(flow.list / "trust"),
+            "--worklist",
+            str(flow.list_worklist),
+            "--out",
+            "fixed.csv",
+            "--log",
+            "changes.csv",
+        ],
+    )
     assert applied.exit_code == 0, applied.output
     assert (tmp_path / "fixed.csv").is_file() and (tmp_path / "changes.csv").is_file()
     log = (tmp_path / "padan-audit.jsonl").read_text(encoding="utf-8")
@@ -314,12 +382,14 @@ def test_cli_disclose_and_apply(flow: Flow, tmp_path: Path, monkeypatch) -> None
     assert entries[1]["org"] == HEALTH
 
 
-_ROW = st.fixed_dictionaries({
-    "padan_match_id": st.sampled_from(["", "M1", "M2", "M3"]),
-    "padan_dup_group": st.sampled_from(["", "G1"]),
-    "NIK": st.sampled_from(["3673010101900001", "3673010101900002"]),
-    "NO_KK": st.just("3673010101200001"),
-})
+_ROW = st.fixed_dictionaries(
+    {
+        "padan_match_id": st.sampled_from(["", "M1", "M2", "M3"]),
+        "padan_dup_group": st.sampled_from(["", "G1"]),
+        "NIK": st.sampled_from(["3673010101900001", "3673010101900002"]),
+        "NO_KK": st.just("3673010101200001"),
+    }
+)
 
 
 @settings(max_examples=50, deadline=None)

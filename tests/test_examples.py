@@ -29,7 +29,10 @@ def test_run_flow_script(tmp_path: Path) -> None:
     env.pop("PADAN_PASSPHRASE", None)
     done = subprocess.run(
         ["bash", str(EXAMPLES / "run-flow.sh"), str(work)],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     registry = work / "disdukcapil-serang" / "daftar-kerja-siak.csv"
@@ -51,7 +54,10 @@ def test_run_flow_refuses_a_used_folder(tmp_path: Path) -> None:
     (tmp_path / "old.txt").write_text("x", encoding="utf-8")
     done = subprocess.run(
         ["bash", str(EXAMPLES / "run-flow.sh"), str(tmp_path)],
-        env={**os.environ, "PADAN": "false"}, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PADAN": "false"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 1
     assert "not empty" in done.stderr
