@@ -48,3 +48,26 @@ def test_last_name_key_survives_typos_not_other_names():
     key = BLOCK_SOURCES["address_last_name"]
     assert key(a) == key(b)
     assert key(a) != key(c)
+
+
+def test_street_key_survives_a_missing_house_number_and_transposed_postcode():
+    # FEBRL duplicates: house number dropped, or two postcode digits swapped.
+    org = _record(name="bianca cobbett", address="32 yerralee road wongon woodend 3083 vic")
+    no_house = _record(name="biana cbobett", address="yerralee road wongkn woodend 3083 vic")
+    swapped = _record(name="bianca cobbett", address="32 yerralee road wongon woodend 3038 vic")
+    other_street = _record(name="bianca cobbett", address="32 currong street woodend 3083 vic")
+    key = BLOCK_SOURCES["address_street"]
+    assert key(org) == key(no_house) == key(swapped) == "0338:yer"
+    assert key(org) != key(other_street)
+    # address_house and address_numbers both miss the dropped house number.
+    for other in ("address_house", "address_numbers"):
+        assert BLOCK_SOURCES[other](org) != BLOCK_SOURCES[other](no_house)
+    assert "address_street" in load_linkage_schema("padan-v1")["blocking"]["keys"]
+
+
+def test_street_key_needs_a_postcode_not_a_house_number():
+    # An Indonesian house number alone is address_house's business (with RT/RW).
+    house = _record(name="siti aminah", address="gang peta nomor 19", rt="12", rw="8")
+    assert BLOCK_SOURCES["address_street"](house) is None
+    with_postcode = _record(name="siti aminah", address="gang peta nomor 19 42115")
+    assert BLOCK_SOURCES["address_street"](with_postcode) == "11245:pet"

@@ -157,6 +157,18 @@ def _address_house(r: Record) -> str | None:
     return f"{numbers[0]}:{words[0][:3]}:{r.rt or ''}:{r.rw or ''}"
 
 
+def _address_street(r: Record) -> str | None:
+    # The street within its postcode: a last number of four or more digits (a postcode,
+    # not a house number) with the first distinctive word. Survives a wrong or missing
+    # house number. The digits are sorted (as birth_date_unordered sorts day and month),
+    # so a transposed pair of digits (3072 / 3027) lands in the same block. A house
+    # number alone says nothing more than address_house (which adds RT/RW): no key.
+    numbers, words = _address_parts(r)
+    if not numbers or not words or len(numbers[-1]) < 4:
+        return None
+    return f"{''.join(sorted(numbers[-1]))}:{words[0][:3]}"
+
+
 def _address_last_name(r: Record) -> str | None:
     # Last address number (postcode or house number) with the family name's phonetic code.
     numbers, _ = _address_parts(r)
@@ -178,6 +190,7 @@ BLOCK_SOURCES: dict[str, Callable[[Record], str | None]] = {
     "kk": lambda r: r.kk,
     "address_numbers": _address_numbers,
     "address_house": _address_house,
+    "address_street": _address_street,
     "address_last_name": _address_last_name,
 }
 """Blocking key values, by the names used in ``schemas/linkage``; None means no key."""
