@@ -420,23 +420,17 @@ class PairCounts:
     pairs: Held[ComparedPairs]
 
 
-def _merge(parts: Sequence[KeyCounts], key: int, n_levels: Sequence[int]) -> Patterns:
-    """Patterns of the pairs sharing ``key``, over all partitions."""
-    if not parts:
-        return Patterns.merge([], n_levels)
-    codes, counts = zip(*(p.patterns(key) for p in parts), strict=True)
-    return Patterns.from_codes(np.concatenate(codes), np.concatenate(counts), n_levels)
-
-
 def count_pairs(plan: PairPlan, runner: PairRunner, schema: Mapping[str, Any]) -> PairCounts:
     """Compare every candidate pair once and add up the pattern counts."""
     n_levels = Comparer(schema).n_levels
     pairs = runner.run(plan, ComparePairs(schema))
     parts = pairs.map(operator.attrgetter("counts"))
-    per_key = {kind: _merge(parts, k, n_levels) for k, kind in enumerate(plan.kinds)}
+    per_key = {
+        kind: Patterns.add_up((p.patterns(k) for p in parts), n_levels)
+        for k, kind in enumerate(plan.kinds)
+    }
     # A partition's own key is every one of its pairs' first key.
-    first = [Patterns.from_codes(p.codes, p.shares[p.key], n_levels) for p in parts]
-    candidates = Patterns.merge(first, n_levels)
+    candidates = Patterns.add_up(((p.codes, p.shares[p.key]) for p in parts), n_levels)
     stats = plan.stats
     stats.candidate_pairs = candidates.pairs
     return PairCounts(per_key, candidates, stats, pairs)

@@ -81,11 +81,18 @@ class Patterns:
     @classmethod
     def merge(cls, parts: Iterable[Patterns], n_levels: Sequence[int]) -> Patterns:
         """One table from several (counts of equal patterns add up)."""
-        parts = list(parts)
-        if not parts:
+        return cls.add_up(((pattern_codes(p.levels, n_levels), p.counts) for p in parts), n_levels)
+
+    @classmethod
+    def add_up(
+        cls, tables: Iterable[tuple[np.ndarray, np.ndarray]], n_levels: Sequence[int]
+    ) -> Patterns:
+        """One table from several ``(codes, counts)`` tables (counts of equal codes add up)."""
+        tables = list(tables)
+        if not tables:
             return cls(np.zeros((0, len(n_levels)), dtype=np.int8), np.zeros(0, dtype=np.int64))
-        codes = np.concatenate([pattern_codes(p.levels, n_levels) for p in parts])
-        return cls.from_codes(codes, np.concatenate([p.counts for p in parts]), n_levels)
+        codes, counts = zip(*tables, strict=True)
+        return cls.from_codes(np.concatenate(codes), np.concatenate(counts), n_levels)
 
     def masked(self, columns: Sequence[int], n_levels: Sequence[int]) -> Patterns:
         """The same pairs with ``columns`` treated as missing (patterns merge)."""
