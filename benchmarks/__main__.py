@@ -23,7 +23,7 @@ from pathlib import Path
 import numba
 from rich.console import Console
 
-from padan.files import atomic_open
+from padan.core.files import atomic_open
 
 # name -> module with ``run(quick: bool) -> (json_dict, rich_tables)``; imported only
 # when selected, so that ``--only dice`` does not load Splink.

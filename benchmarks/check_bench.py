@@ -23,7 +23,7 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
-from padan.files import atomic_open
+from padan.core.files import atomic_open
 from padan.synth.corruption import LIST_COLUMNS
 
 RESULTS = Path(__file__).resolve().parent / "results" / "check.json"
@@ -113,7 +113,7 @@ def generate(path: Path, rows: int, seed: int = 1) -> None:
 
 _CHILD = """
 import json, resource, sys, time
-from padan.checking import check_files
+from padan.owner.check import check_files
 start, cpu = time.perf_counter(), time.process_time()
 report = check_files([sys.argv[1]])
 seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu

@@ -9,10 +9,10 @@ them); the link step runs in a child process, so its wall time and peak RSS are 
 (``RUSAGE_CHILDREN``).
 Then, against the synthetic truth:
 
-* link F1 and NIK-ganda F1 (the definitions of :mod:`padan.evaluate`, computed from the
+* link F1 and NIK-ganda F1 (the definitions of :mod:`padan.synth.evaluate`, computed from the
   decrypted results and the owners' keymaps, without writing worklists);
 * blocking recall: the share of true (list row, registry row) pairs that are candidate
-  pairs (:func:`padan.candidates.candidate_pairs` on the packages' block keys), and
+  pairs (:func:`padan.link.candidates.candidate_pairs` on the packages' block keys), and
   candidate pairs per list record.
 
 Prints a table and writes ``benchmarks/results/city_scale.json``.
@@ -39,16 +39,16 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
-from padan.candidates import candidate_pairs
-from padan.encoding import encode_files
-from padan.files import write_bytes_atomic
-from padan.identity import Identity, load_identity, new_identity, save_identity
-from padan.linkage_schema import load_linkage_schema, schema_fingerprint
-from padan.package import read_package
-from padan.records_table import RecordsTable, from_parquet
-from padan.results import read_result
-from padan.secret import load_secret, new_secret
+from padan.core.files import write_bytes_atomic
+from padan.core.schema import load_linkage_schema, schema_fingerprint
+from padan.formats.package import read_package
+from padan.formats.records import RecordsTable, from_parquet
+from padan.formats.result import read_result
+from padan.link.candidates import candidate_pairs
+from padan.owner.encode import encode_files
 from padan.synth import SynthOptions, generate
+from padan.trust.identity import Identity, load_identity, new_identity, save_identity
+from padan.trust.secret import load_secret, new_secret
 
 BENCH_DIR = Path(__file__).resolve().parent
 CACHE = BENCH_DIR / ".cache"
@@ -155,7 +155,7 @@ import json, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from benchmarks.city_scale import Prepared, peak_rss_kib
-from padan.linking import link_run
+from padan.link.run import link_run
 prepared = Prepared(0, Path(sys.argv[2]), {})
 coordinator, trusted = prepared.identity("coordinator"), prepared.trusted()
 packages = [prepared.package("registry"), prepared.package("list")]
@@ -242,7 +242,7 @@ def _scores(predicted: int, relevant: int, correct: int) -> dict[str, float]:
 
 
 def accuracy(registry: pd.DataFrame, lists: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Link and NIK-ganda precision/recall/F1, as :mod:`padan.evaluate` defines them.
+    """Link and NIK-ganda precision/recall/F1, as :mod:`padan.synth.evaluate` defines them.
 
     Link: a list row is linked when a registry row carries its match id, correct when
     one of those registry rows is the same person; recall over list rows whose person
@@ -280,7 +280,7 @@ def blocking(
 ) -> dict[str, float | int]:
     """Blocking recall (share of true pairs that are candidate pairs), pairs per record.
 
-    Candidates are :func:`padan.candidates.candidate_pairs` on the packages' block keys,
+    Candidates are :func:`padan.link.candidates.candidate_pairs` on the packages' block keys,
     as the coordinator computes them; true pairs come from the synthetic truth.
     """
     cap = load_linkage_schema()["blocking"]["max_block_pairs"]

@@ -21,13 +21,13 @@ from clkhash.clk import generate_clks
 from clkhash.schema import from_json_dict
 from rich.table import Table
 
-from padan.bloom import field_encoder_pool
-from padan.encoding import FieldKeys, encode_files, field_rows
-from padan.identity import new_identity
-from padan.linkage_schema import load_linkage_schema, schema_fingerprint
-from padan.records import read_records
-from padan.secret import load_secret, new_secret
+from padan.core.schema import load_linkage_schema, schema_fingerprint
+from padan.owner.bloom import field_encoder_pool
+from padan.owner.encode import FieldKeys, encode_files, field_rows
+from padan.owner.records import read_records
 from padan.synth import SynthOptions, generate
+from padan.trust.identity import new_identity
+from padan.trust.secret import load_secret, new_secret
 
 PEOPLE, QUICK_PEOPLE = 60_000, 3_000
 UNSALTED = "padan-v1-unsalted"

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pyarrow.parquet as pq
 
-from padan.encoding import encode_files
-from padan.identity import new_identity
-from padan.linkage_schema import schema_fingerprint
-from padan.linking import link_run
-from padan.results import read_result
-from padan.secret import load_secret, new_secret
+from padan.core.schema import schema_fingerprint
+from padan.formats.result import read_result
+from padan.link.run import link_run
+from padan.owner.encode import encode_files
+from padan.trust.identity import new_identity
+from padan.trust.secret import load_secret, new_secret
 
 if TYPE_CHECKING:  # systems.py registers this module's functions
     from benchmarks.systems import DedupFunction, LinkFunction

@@ -62,20 +62,20 @@ from clkhash.schema import from_json_dict
 from rich.console import Console
 from rich.table import Table
 
-from padan import linkage_schema
-from padan.bloom import field_layouts
+from padan.core import schema as linkage_schema
+from padan.core.files import atomic_open
+from padan.core.schema import DEFAULT_SCHEMA, load_linkage_schema, schema_fingerprint
+from padan.core.types import Record
 from padan.demo import run_demo
-from padan.encoding import SALT_SOURCES, encode_files
-from padan.features import BLOCK_SOURCES, FIELD_SOURCES
-from padan.files import atomic_open
-from padan.identity import new_identity
-from padan.linkage_schema import DEFAULT_SCHEMA, load_linkage_schema, schema_fingerprint
-from padan.model import Record
-from padan.package import read_package
-from padan.records import read_records
-from padan.records_table import RecordsTable, from_parquet
-from padan.secret import LinkageSecret
+from padan.formats.package import read_package
+from padan.formats.records import RecordsTable, from_parquet
+from padan.owner.bloom import field_layouts
+from padan.owner.encode import SALT_SOURCES, encode_files
+from padan.owner.features import BLOCK_SOURCES, FIELD_SOURCES
+from padan.owner.records import read_records
 from padan.synth import SynthOptions, generate
+from padan.trust.identity import new_identity
+from padan.trust.secret import LinkageSecret
 
 PEOPLE, QUICK_PEOPLE = 20_000, 1_000
 ACCURACY_PEOPLE, ACCURACY_SEEDS = 3_000, (1, 2, 3)
@@ -133,7 +133,7 @@ def schema_variant(schema: dict) -> Iterator[None]:
 
     Packages name their schema and the coordinator reloads it by name, so a variant must
     be loadable by name: it is written to a temporary schemas folder that
-    ``padan.linkage_schema`` reads instead of the shipped one.
+    ``padan.core.schema`` reads instead of the shipped one.
     """
     with tempfile.TemporaryDirectory(prefix="padan-privacy-schema-") as tmp:
         (Path(tmp) / "linkage").mkdir()

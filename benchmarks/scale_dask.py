@@ -30,15 +30,15 @@ from distributed import Client, LocalCluster
 from rich.console import Console
 from rich.table import Table
 
-from padan.distributed import DaskRunner
-from padan.encoding import encode_files
-from padan.files import atomic_open
-from padan.identity import new_identity
-from padan.linkage_schema import schema_fingerprint
-from padan.linking import LinkOutcome, LoadedPackage, decide, load_packages
-from padan.pairing import LocalRunner, PairRunner
-from padan.secret import load_secret, new_secret
+from padan.core.files import atomic_open
+from padan.core.schema import schema_fingerprint
+from padan.link.dask_runner import DaskRunner
+from padan.link.pairing import LocalRunner, PairRunner
+from padan.link.run import LinkOutcome, LoadedPackage, decide, load_packages
+from padan.owner.encode import encode_files
 from padan.synth import SynthOptions, generate
+from padan.trust.identity import new_identity
+from padan.trust.secret import load_secret, new_secret
 
 RESULT = Path(__file__).parent / "results" / "scale_dask.json"
 WORKERS = (1, 2)

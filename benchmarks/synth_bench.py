@@ -21,7 +21,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from padan.files import write_bytes_atomic
+from padan.core.files import write_bytes_atomic
 
 RESULTS = Path(__file__).resolve().parent / "results" / "synth.json"
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)

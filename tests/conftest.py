@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from padan.identity import Identity, new_identity
-from padan.linkage_schema import schema_fingerprint
-from padan.secret import LinkageSecret, load_secret, new_secret
+from padan.core.schema import schema_fingerprint
+from padan.trust.identity import Identity, new_identity
+from padan.trust.secret import LinkageSecret, load_secret, new_secret
 
 
 @dataclass

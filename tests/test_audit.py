@@ -11,7 +11,7 @@ import pytest
 
 from padan import __version__
 from padan.audit import AUDIT_LOG_NAME, GENESIS, log_run, verify_audit_log
-from padan.errors import InputError, VerificationError
+from padan.core.errors import InputError, VerificationError
 
 # Synthetic person: the NIK has a valid shape but belongs to no one.
 NIK = "3673015708900001"

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from padan.audit import AUDIT_LOG_NAME, verify_audit_log
 from padan.cli import app
-from padan.identity import create_identity
-from padan.secret import create_secret
 from padan.synth import SynthOptions, generate
+from padan.trust.identity import create_identity
+from padan.trust.secret import create_secret
 
 PASSPHRASE = "audit-test-passphrase"
 

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from padan.bloom import FieldEncoder, field_layouts
-from padan.linkage_schema import load_linkage_schema
+from padan.core.schema import load_linkage_schema
+from padan.owner.bloom import FieldEncoder, field_layouts
 
 SCHEMA = load_linkage_schema()
 for _spec in SCHEMA["fields"]:

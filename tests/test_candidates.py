@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from padan.candidates import block_pairs, candidate_pairs
+from padan.link.candidates import block_pairs, candidate_pairs
 
 
 def _reference_block_pairs(keys_a, keys_b, cap):

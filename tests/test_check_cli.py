@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from padan.checking import check_files
 from padan.cli import app
-from padan.identifiers import PROBLEMS
+from padan.owner.check import check_files
+from padan.owner.identifiers import PROBLEMS
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "check-sample.csv"
 runner = CliRunner()

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from padan.assignment import clusters
+from padan.link.assignment import clusters
 
 
 def _reference_clusters(n, i, j):

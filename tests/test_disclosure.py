@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from padan.cli import app
+from padan.core.errors import InputError, VerificationError
 from padan.demo import COORDINATOR, DEMO_PASSPHRASE, DEMO_SCRYPT_N, HEALTH, REGISTRY, run_demo
-from padan.disclosure import (
+from padan.owner.disclosure import (
     CHANGED,
     NEEDS_DECISION,
     apply_disclosure,
@@ -23,9 +24,8 @@ from padan.disclosure import (
     open_disclosure,
     select_people,
 )
-from padan.errors import InputError, VerificationError
-from padan.identity import create_identity, load_card, load_identity, load_trusted_cards
-from padan.worklist import read_worklist
+from padan.owner.worklist import read_worklist
+from padan.trust.identity import create_identity, load_card, load_identity, load_trusted_cards
 
 SIXTEEN_DIGITS = re.compile(r"\d{16}")
 

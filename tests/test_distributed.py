@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 from distributed import Client, LocalCluster
 
-from padan.candidates import candidate_pairs
-from padan.comparison import compare_pairs
-from padan.distributed import DaskRunner, _read_partition, _write_partition, parse_cluster
-from padan.encoding import encode_files
-from padan.errors import InputError
-from padan.linkage_schema import load_linkage_schema
-from padan.linking import decide, link_run, load_packages
-from padan.pairing import LocalRunner, count_pairs, plan_pairs
-from padan.results import read_result
+from padan.core.errors import InputError
+from padan.core.schema import load_linkage_schema
+from padan.formats.result import read_result
+from padan.link.candidates import candidate_pairs
+from padan.link.comparison import compare_pairs
+from padan.link.dask_runner import DaskRunner, _read_partition, _write_partition, parse_cluster
+from padan.link.pairing import LocalRunner, count_pairs, plan_pairs
+from padan.link.run import decide, link_run, load_packages
+from padan.owner.encode import encode_files
 from padan.synth import SynthOptions, generate
 
 # Workers in separate processes import this module by name; ship it by value instead.
@@ -258,7 +258,7 @@ def _broken_kernel(*args):
 def test_a_run_that_fails_while_comparing_writes_nothing(
     tmp_path: Path, packages, parties, client, monkeypatch
 ) -> None:
-    monkeypatch.setattr("padan.distributed.compare_pairs", _broken_kernel)
+    monkeypatch.setattr("padan.link.dask_runner.compare_pairs", _broken_kernel)
     out = tmp_path / "run"
     out.mkdir()
     with pytest.raises(MemoryError):

@@ -11,10 +11,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from padan.bloom import field_layouts
-from padan.encoding import encode_files
-from padan.linkage_schema import load_linkage_schema
-from padan.records_table import from_parquet
+from padan.core.schema import load_linkage_schema
+from padan.formats.records import from_parquet
+from padan.owner.bloom import field_layouts
+from padan.owner.encode import encode_files
 
 HEADER = [
     "No Registrasi",
@@ -174,15 +174,15 @@ def test_different_secret_gives_unrelated_encodings(tmp_path: Path, parties, new
 
 
 def _secret_for(tmp_path: Path, owner, fingerprint: str):
-    from padan.secret import load_secret, new_secret
+    from padan.trust.secret import load_secret, new_secret
 
     new_secret(owner, [owner.card], fingerprint, tmp_path / "secret")
     return load_secret(tmp_path / "secret" / f"{owner.card.org}.secret", owner)
 
 
 def test_encodes_with_the_schema_the_secret_was_made_for(tmp_path: Path, parties) -> None:
-    from padan.linkage_schema import schema_fingerprint
-    from padan.package import read_package
+    from padan.core.schema import schema_fingerprint
+    from padan.formats.package import read_package
 
     secret = _secret_for(tmp_path, parties.health, schema_fingerprint("padan-v1-unsalted"))
     summary = _encode(tmp_path, parties.health, secret)
@@ -192,7 +192,7 @@ def test_encodes_with_the_schema_the_secret_was_made_for(tmp_path: Path, parties
 
 
 def test_refuses_a_secret_made_for_an_unknown_schema(tmp_path: Path, parties) -> None:
-    from padan.errors import InputError
+    from padan.core.errors import InputError
 
     secret = _secret_for(tmp_path, parties.health, "0" * 64)
     with pytest.raises(InputError, match="does not have"):
@@ -203,8 +203,8 @@ def test_encode_cli_with_column_mapping(tmp_path: Path, monkeypatch) -> None:
     from typer.testing import CliRunner
 
     from padan.cli import app
-    from padan.identity import create_identity
-    from padan.secret import create_secret
+    from padan.trust.identity import create_identity
+    from padan.trust.secret import create_secret
 
     monkeypatch.setenv("PADAN_PASSPHRASE", "uji-passphrase-panjang")
     made = create_identity(

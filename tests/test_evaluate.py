@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 
 from padan.audit import AUDIT_LOG_NAME, verify_audit_log
 from padan.cli import app
-from padan.errors import InputError
-from padan.evaluate import NO_ERROR, evaluate
-from padan.model import Status
-from padan.worklist import WorklistRow, write_worklist
+from padan.core.errors import InputError
+from padan.core.types import Status
+from padan.owner.worklist import WorklistRow, write_worklist
+from padan.synth.evaluate import NO_ERROR, evaluate
 
 # Registry: A, B, C (C twice: NIK ganda), D (not in the list).
 # List: A twice (repeat visit), B, C, and E who is not in the registry.

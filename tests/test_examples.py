@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from padan.audit import AUDIT_LOG_NAME, verify_audit_log
-from padan.worklist import read_worklist
+from padan.owner.worklist import read_worklist
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

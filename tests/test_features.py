@@ -2,9 +2,9 @@
 
 import datetime as dt
 
-from padan.features import BLOCK_SOURCES, FIELD_SOURCES
-from padan.linkage_schema import load_linkage_schema
-from padan.model import Record, RowRef
+from padan.core.schema import load_linkage_schema
+from padan.core.types import Record, RowRef
+from padan.owner.features import BLOCK_SOURCES, FIELD_SOURCES
 
 
 def _record(**values) -> Record:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from stdnum.exceptions import ValidationError
 from stdnum.id import nik as stdnum_nik
 
-from padan.identifiers import (
+from padan.owner.identifiers import (
     PROBLEMS,
     TWO_DIGIT_PIVOT,
     check_kk,
@@ -21,7 +21,7 @@ from padan.identifiers import (
     nik_date_part,
     nik_disagreements,
 )
-from padan.regions import is_known_district, known_districts, lookup_region
+from padan.owner.regions import is_known_district, known_districts, lookup_region
 
 SERANG = "367301"  # a kecamatan of Kota Serang
 

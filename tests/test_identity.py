@@ -11,10 +11,10 @@ import stat
 import pytest
 from typer.testing import CliRunner
 
-from padan import identity as identity_module
 from padan.cli import app
-from padan.errors import InputError, VerificationError
-from padan.identity import (
+from padan.core.errors import InputError, VerificationError
+from padan.trust import identity as identity_module
+from padan.trust.identity import (
     SCRYPT_N,
     Identity,
     card_fingerprint,

@@ -6,10 +6,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from padan.assignment import Links
-from padan.linking import _list_status, _NikOwners
-from padan.model import MatchRow, Status
-from padan.results import ResultRows
+from padan.core.types import MatchRow, Status
+from padan.formats.result import ResultRows
+from padan.link.assignment import Links
+from padan.link.run import _list_status, _NikOwners
 
 
 def _reference_status(nik, kk, target, ambiguous, person, reg_nik, reg_kk) -> Status:

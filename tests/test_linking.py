@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from padan.core.errors import VerificationError
+from padan.core.types import Status
 from padan.demo import COORDINATOR, DEMO_PASSPHRASE, HEALTH, REGISTRY
-from padan.encoding import encode_files
-from padan.errors import VerificationError
-from padan.identity import load_identity, load_trusted_cards
-from padan.linking import link_run
-from padan.model import Status
-from padan.package import read_package, write_package
-from padan.results import read_result
+from padan.formats.package import read_package, write_package
+from padan.formats.result import read_result
+from padan.link.run import link_run
+from padan.owner.encode import encode_files
+from padan.trust.identity import load_identity, load_trusted_cards
 
 
 def test_link_and_nik_ganda_accuracy(demo_flow) -> None:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from padan.identifiers import PROBLEMS, TWO_DIGIT_PIVOT
-from padan.normalise import (
+from padan.owner.identifiers import PROBLEMS, TWO_DIGIT_PIVOT
+from padan.owner.normalise import (
     _MONTHS,
     modern_spelling,
     normalise_address,

@@ -13,9 +13,8 @@ from typer.testing import CliRunner
 
 from padan import __version__
 from padan.cli import app
-from padan.errors import InputError, VerificationError
-from padan.identity import canonical_json, new_identity
-from padan.package import (
+from padan.core.errors import InputError, VerificationError
+from padan.formats.package import (
     MANIFEST,
     PACKAGE_FORMAT,
     SIGNATURE,
@@ -26,7 +25,8 @@ from padan.package import (
     read_package,
     write_package,
 )
-from padan.sealing import sign_detached
+from padan.trust.identity import canonical_json, new_identity
+from padan.trust.sealing import sign_detached
 
 FIELDS = {
     "role": "list",

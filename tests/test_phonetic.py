@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from padan.phonetic import CODE_LENGTH, soundex
+from padan.owner.phonetic import CODE_LENGTH, soundex
 
 
 def test_known_soundex_codes():

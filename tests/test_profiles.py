@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from padan.errors import InputError
-from padan.model import CANONICAL_FIELDS
-from padan.profiles import (
+from padan.core.errors import InputError
+from padan.core.resources import schemas_dir
+from padan.core.types import CANONICAL_FIELDS
+from padan.owner.profiles import (
     header_key,
     list_profiles,
     load_profile,
     parse_mapping,
     resolve_profile,
 )
-from padan.resources import schemas_dir
 from padan.synth.corruption import LIST_COLUMNS
 
 SIAK = [

@@ -9,9 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from padan.errors import InputError
-from padan.model import RowRef
-from padan.reading import open_table, read_headers, read_rows
+from padan.core.errors import InputError
+from padan.core.types import RowRef
+from padan.owner.read import open_table, read_headers, read_rows
 
 
 def write(path: Path, text: str | bytes, encoding: str = "utf-8") -> Path:

@@ -10,9 +10,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from padan.errors import InputError
-from padan.identifiers import PROBLEMS
-from padan.records import read_records
+from padan.core.errors import InputError
+from padan.owner.identifiers import PROBLEMS
+from padan.owner.records import read_records
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "check-sample.csv"
 

@@ -9,11 +9,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from padan.bloom import FieldEncoder, field_layouts, salt_kinds
-from padan.encoding import UNKNOWN_SALT, FieldKeys, field_rows
-from padan.linkage_schema import load_linkage_schema
-from padan.model import Record, RowRef
-from padan.secret import LinkageSecret, derive_key
+from padan.core.schema import load_linkage_schema
+from padan.core.types import Record, RowRef
+from padan.owner.bloom import FieldEncoder, field_layouts, salt_kinds
+from padan.owner.encode import UNKNOWN_SALT, FieldKeys, field_rows
+from padan.trust.secret import LinkageSecret, derive_key
 
 SALTED = ("name", "mother_name")
 
@@ -115,7 +115,7 @@ def test_cached_encoder_equals_clkhash_per_salt(rows: list[tuple[list[str], str]
 
 
 def test_unsalted_variant_differs_from_the_default_only_in_salts() -> None:
-    from padan.linkage_schema import load_linkage_schema, schema_fingerprint
+    from padan.core.schema import load_linkage_schema, schema_fingerprint
 
     default, unsalted = load_linkage_schema(), load_linkage_schema("padan-v1-unsalted")
     assert any(spec.get("salt") for spec in default["fields"])

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from padan.scoring import (
+from padan.link.model import (
     FSModel,
     Patterns,
     fit_em,

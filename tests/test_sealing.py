@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from padan import sealing
-from padan.errors import VerificationError
-from padan.identity import canonical_json
-from padan.sealing import (
+from padan.core.errors import VerificationError
+from padan.trust import sealing
+from padan.trust.identity import canonical_json
+from padan.trust.sealing import (
     open_sealed,
     read_sealed_header,
     seal,

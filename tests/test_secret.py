@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from padan.cli import app
-from padan.errors import InputError, VerificationError
-from padan.identity import canonical_json, load_card, save_identity
-from padan.linkage_schema import schema_fingerprint
-from padan.sealing import seal
-from padan.secret import (
+from padan.core.errors import InputError, VerificationError
+from padan.core.schema import schema_fingerprint
+from padan.trust.identity import canonical_json, load_card, save_identity
+from padan.trust.sealing import seal
+from padan.trust.secret import (
     SECRET_PURPOSE,
     LinkageSecret,
     derive_key,

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from padan.cli import app
-from padan.errors import InputError
-from padan.identifiers import check_kk, is_valid_nik
+from padan.core.errors import InputError
+from padan.owner.identifiers import check_kk, is_valid_nik
 from padan.synth import ERROR_TYPES, SynthOptions, generate, truth
 from padan.synth import generator as generator_module
 from padan.synth.corruption import LIST_COLUMNS, excel_scientific, format_date, nik_typo

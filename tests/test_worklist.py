@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from padan.errors import InputError
-from padan.model import Confidence, Status
-from padan.worklist import (
+from padan.core.errors import InputError
+from padan.core.types import Confidence, Status
+from padan.owner.worklist import (
     STATUS_TEXTS,
     SUMMARY_SHEET,
     WORKLIST_COLUMNS,

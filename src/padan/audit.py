@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from padan import __version__
-from padan.errors import InputError, PadanError, VerificationError
+from padan.core.errors import InputError, PadanError, VerificationError
 
 AUDIT_LOG_NAME = "padan-audit.jsonl"
 GENESIS = "0" * 64

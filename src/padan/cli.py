@@ -20,7 +20,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from padan import __version__
-from padan.errors import PadanError
+from padan.core.errors import PadanError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -142,8 +142,8 @@ def check(
     """
     from rich.progress import BarColumn, TaskProgressColumn, TimeRemainingColumn
 
-    from padan.checking import check_files, write_report_json
-    from padan.profiles import parse_mapping
+    from padan.owner.check import check_files, write_report_json
+    from padan.owner.profiles import parse_mapping
 
     overrides = parse_mapping(mapping or [])
     columns = (
@@ -170,7 +170,7 @@ def check(
         console.print(f"Daftar masalah (problems): {problems_csv}")
 
 
-def _print_check_report(report) -> None:  # a padan.checking.CheckReport (imported lazily)
+def _print_check_report(report) -> None:  # a padan.owner.check.CheckReport (imported lazily)
     """Print the file summary and the problem table of ``padan check``."""
     files = Table(title="padan check")
     for column in ("Berkas (file)", "Profil (profile)", "Format", "Baris (rows)"):
@@ -310,7 +310,7 @@ def keys_new(
 ) -> None:
     """Create an organisation's key pair (private ORG.key) and identity card (ORG.card.json)."""
     from padan import audit
-    from padan.identity import create_identity, validate_org, validate_role
+    from padan.trust.identity import create_identity, validate_org, validate_role
 
     # Validate before asking for a passphrase twice.
     validate_org(org)
@@ -331,7 +331,7 @@ def keys_show(
     card: Annotated[Path, typer.Argument(help="An identity card (ORG.card.json).")],
 ) -> None:
     """Show an identity card: organisation, role and fingerprint (to check by phone)."""
-    from padan.identity import load_card
+    from padan.trust.identity import load_card
 
     shown = load_card(card)
     console.print(f"Organisation: {shown.org}", highlight=False)
@@ -351,7 +351,7 @@ def secret_new(
 ) -> None:
     """Make a fresh linkage secret and seal it to each data owner's card."""
     from padan import audit
-    from padan.secret import create_secret, describe_secret
+    from padan.trust.secret import create_secret, describe_secret
 
     sealed = create_secret(key, read_passphrase(), to, out, schema)
     for path in sealed:
@@ -373,7 +373,7 @@ def secret_show(
     file: Annotated[Path, typer.Argument(help="A sealed secret file (ORG.secret).")],
 ) -> None:
     """Show who made a sealed secret, for which schema and recipients (never the secret)."""
-    from padan.secret import describe_secret
+    from padan.trust.secret import describe_secret
 
     _print_fields(describe_secret(file))
 
@@ -415,10 +415,10 @@ def encode(
 ) -> None:
     """Encode records locally into a signed package of keyed tokens (no raw data leaves)."""
     from padan import audit
-    from padan.encoding import encode_files
-    from padan.identity import load_identity
-    from padan.profiles import parse_mapping
-    from padan.secret import load_secret
+    from padan.owner.encode import encode_files
+    from padan.owner.profiles import parse_mapping
+    from padan.trust.identity import load_identity
+    from padan.trust.secret import load_secret
 
     identity = load_identity(key, read_passphrase())
     linkage_secret = load_secret(secret, identity)
@@ -474,8 +474,8 @@ def inspect(
     import json
 
     from padan import audit
-    from padan.identity import load_trusted_cards
-    from padan.package import inspect_package
+    from padan.formats.package import inspect_package
+    from padan.trust.identity import load_trusted_cards
 
     trusted = load_trusted_cards(trust) if trust is not None else None
     report = inspect_package(package, trusted)
@@ -521,9 +521,9 @@ def link(
 ) -> None:
     """Verify and match packages; write one sealed result per owner and a report."""
     from padan import audit
-    from padan.identity import load_identity, load_trusted_cards
-    from padan.linking import link_run
-    from padan.model import Status
+    from padan.core.types import Status
+    from padan.link.run import link_run
+    from padan.trust.identity import load_identity, load_trusted_cards
 
     coordinator = load_identity(key, read_passphrase())
     with console.status("Linking…") as status:
@@ -592,9 +592,9 @@ def reconcile(
 ) -> None:
     """Turn a sealed result into a worklist for your own rows."""
     from padan import audit
-    from padan.identity import load_identity, load_trusted_cards
-    from padan.reconcile import reconcile_run
-    from padan.worklist import summary_rows
+    from padan.owner.reconcile import reconcile_run
+    from padan.owner.worklist import summary_rows
+    from padan.trust.identity import load_identity, load_trusted_cards
 
     identity = load_identity(key, read_passphrase())
     inputs = [*input_files, *result[1:]]
@@ -632,8 +632,8 @@ def evaluate(
 ) -> None:
     """Score worklists against synthetic ground truth (precision, recall, F1)."""
     from padan import audit
-    from padan.evaluate import evaluate as run_evaluation
-    from padan.evaluate import evaluation_tables
+    from padan.synth.evaluate import evaluate as run_evaluation
+    from padan.synth.evaluate import evaluation_tables
 
     result = run_evaluation(truth, worklist, json_path=json_out)
     for table in evaluation_tables(result):
@@ -668,10 +668,10 @@ def disclose(
 ) -> None:
     """Seal the registry's NIK and No. KK of matched rows to a list owner (needs a PKS)."""
     from padan import audit
-    from padan.disclosure import disclose as run_disclose
-    from padan.disclosure import read_match_ids
-    from padan.errors import InputError
-    from padan.identity import load_card, load_identity, load_trusted_cards
+    from padan.core.errors import InputError
+    from padan.owner.disclosure import disclose as run_disclose
+    from padan.owner.disclosure import read_match_ids
+    from padan.trust.identity import load_card, load_identity, load_trusted_cards
 
     requested = [*(match_id or []), *(read_match_ids(match_ids) if match_ids else [])]
     if all_matched == bool(requested or match_ids):
@@ -715,8 +715,8 @@ def apply_(
 ) -> None:
     """Apply a disclosure: write a corrected upload file and a masked change log."""
     from padan import audit
-    from padan.disclosure import apply_disclosure
-    from padan.identity import load_identity, load_trusted_cards
+    from padan.owner.disclosure import apply_disclosure
+    from padan.trust.identity import load_identity, load_trusted_cards
 
     identity = load_identity(key, read_passphrase())
     summary = apply_disclosure(
@@ -770,7 +770,7 @@ def demo(
     import tempfile
 
     from padan.demo import run_demo
-    from padan.evaluate import evaluation_tables
+    from padan.synth.evaluate import evaluation_tables
 
     with contextlib.ExitStack() as stack:
         if workdir is None:

@@ -13,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from padan.encoding import EncodeSummary, encode_files
-from padan.evaluate import Evaluation, evaluate
-from padan.identity import create_identity, load_identity, load_trusted_cards
-from padan.linking import LinkSummary, link_run
-from padan.reconcile import reconcile_run
-from padan.secret import create_secret, load_secret
+from padan.link.run import LinkSummary, link_run
+from padan.owner.encode import EncodeSummary, encode_files
+from padan.owner.reconcile import reconcile_run
+from padan.owner.worklist import WorklistSummary
 from padan.synth import SynthOptions, generate
-from padan.worklist import WorklistSummary
+from padan.synth.evaluate import Evaluation, evaluate
+from padan.trust.identity import create_identity, load_identity, load_trusted_cards
+from padan.trust.secret import create_secret, load_secret
 
 REGISTRY, HEALTH, COORDINATOR = "disdukcapil-serang", "dinkes-serang", "koordinator"
 DEMO_PASSPHRASE = "demo-only-passphrase"

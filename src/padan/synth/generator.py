@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from padan.files import atomic_open, worker_pool
+from padan.core.files import atomic_open, worker_pool
 from padan.synth import truth
 from padan.synth.corruption import LIST_COLUMNS, ListBuilder, ListRow
 from padan.synth.names import build_name_pools

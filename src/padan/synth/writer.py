@@ -1,6 +1,6 @@
 """Output encoding for synthetic files: compact CSV lines, deterministic XLSX.
 
-Everything is written through ``padan.files`` so that a crash never leaves half a file.
+Everything is written through ``padan.core.files`` so that a crash never leaves half a file.
 XLSX files are normalised (fixed zip timestamps and document dates) so that the same
 seed gives the same bytes.
 """
@@ -18,7 +18,7 @@ from typing import IO, Protocol
 
 from openpyxl import Workbook
 
-from padan.files import write_bytes_atomic
+from padan.core.files import write_bytes_atomic
 
 _NEEDS_QUOTES = re.compile(r'[",\r\n]')
 _NEEDS_QUOTES_NO_COMMA = re.compile(r'["\r\n]')

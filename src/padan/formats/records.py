@@ -1,0 +1,115 @@
+"""The encoded records of a package, as parallel arrays, and their Parquet form.
+
+Columns: ``record_id`` (16 random bytes), ``clk`` (concatenated field filters),
+``token_<kind>`` (16-byte keyed tokens, null when missing) and ``block_<kind>``
+(64-bit keyed blocking keys, 0 when missing) and ``salt_<kind>`` (64-bit keyed token
+of the salt a salted field's filter was keyed with: filters are comparable only when
+these agree). Nothing in here is a raw value.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from padan.core.errors import VerificationError
+
+ID_BYTES = 16
+
+
+@dataclass(slots=True)
+class RecordsTable:
+    """Encoded records as parallel numpy arrays (one row per record)."""
+
+    record_id: np.ndarray  # (n, 16) uint8
+    clk: np.ndarray  # (n, width) uint8
+    tokens: dict[str, np.ndarray]  # kind -> (n, 16) uint8; all-zero row = missing
+    blocks: dict[str, np.ndarray]  # kind -> (n,) uint64; 0 = missing
+    salts: dict[str, np.ndarray] = field(default_factory=dict)  # kind -> (n,) uint64
+
+    def __len__(self) -> int:
+        return len(self.record_id)
+
+    def take(self, order: np.ndarray) -> RecordsTable:
+        """Rows reordered (or selected) by ``order``."""
+        return RecordsTable(
+            self.record_id[order],
+            self.clk[order],
+            {k: v[order] for k, v in self.tokens.items()},
+            {k: v[order] for k, v in self.blocks.items()},
+            {k: v[order] for k, v in self.salts.items()},
+        )
+
+    def token_key(self, kind: str) -> np.ndarray:
+        """A token as a uint64 join key (its first 8 bytes); 0 where missing."""
+        return self.tokens[kind][:, :8].copy().view("<u8").ravel()
+
+
+def _fixed(arr: np.ndarray, *, nullable: bool = False) -> pa.Array:
+    width = arr.shape[1]
+    flat = pa.array(np.ascontiguousarray(arr).reshape(-1), type=pa.uint8())
+    data = flat.buffers()[1]
+    missing = ~arr.any(axis=1) if nullable else None
+    if missing is not None and missing.any():
+        validity = pa.array(~missing).buffers()[1]
+        return pa.FixedSizeBinaryArray.from_buffers(
+            pa.binary(width), len(arr), [validity, data], null_count=int(missing.sum())
+        )
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(arr), [None, data])
+
+
+def _unfixed(column: pa.ChunkedArray, width: int) -> np.ndarray:
+    arr = column.combine_chunks()
+    if len(arr) == 0:
+        return np.zeros((0, width), dtype=np.uint8)
+    data = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
+    start = arr.offset * width
+    out = data[start : start + len(arr) * width].reshape(len(arr), width).copy()
+    if arr.null_count:
+        out[np.asarray(arr.is_null())] = 0
+    return out
+
+
+def to_parquet(table: RecordsTable) -> bytes:
+    """Serialise to Parquet bytes (zstd compressed, deterministic for equal input)."""
+    columns = {"record_id": _fixed(table.record_id), "clk": _fixed(table.clk)}
+    for kind, arr in table.tokens.items():
+        columns[f"token_{kind}"] = _fixed(arr, nullable=True)
+    for prefix, arrays in (("block_", table.blocks), ("salt_", table.salts)):
+        for kind, arr in arrays.items():
+            columns[f"{prefix}{kind}"] = pa.array(arr, type=pa.uint64())
+    sink = io.BytesIO()
+    pq.write_table(pa.table(columns), sink, compression="zstd", row_group_size=262_144)
+    return sink.getvalue()
+
+
+def from_parquet(data: bytes, clk_bytes: int) -> RecordsTable:
+    """Read Parquet bytes written by :func:`to_parquet`; check the CLK width."""
+    try:
+        table = pq.read_table(io.BytesIO(data))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise VerificationError(f"package records are unreadable: {exc}") from None
+    names = table.column_names
+    if "record_id" not in names or "clk" not in names:
+        raise VerificationError("package records lack record_id/clk columns")
+    if table.schema.field("clk").type != pa.binary(clk_bytes):
+        raise VerificationError("package CLKs do not have the linkage schema's width")
+    return RecordsTable(
+        record_id=_unfixed(table["record_id"], ID_BYTES),
+        clk=_unfixed(table["clk"], clk_bytes),
+        tokens={n[6:]: _unfixed(table[n], 16) for n in names if n.startswith("token_")},
+        blocks=_uint64_columns(table, "block_"),
+        salts=_uint64_columns(table, "salt_"),
+    )
+
+
+def _uint64_columns(table: pa.Table, prefix: str) -> dict[str, np.ndarray]:
+    return {
+        name.removeprefix(prefix): table[name].to_numpy().astype(np.uint64)
+        for name in table.column_names
+        if name.startswith(prefix)
+    }

@@ -1,0 +1,206 @@
+"""Plain feature values of a normalised record, as the linkage schema names them.
+
+Pure functions; nothing here is keyed or hashed. ``encoding`` turns these values into
+Bloom filters and HMAC tokens locally, so no value computed here ever leaves its owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from padan.core.types import Record
+from padan.owner.phonetic import soundex
+
+BABY_OF = "name_baby_of"
+"""Problem code for a row named after the mother (``Bayi Ny. …``): a newborn listed
+under the mother's name, usually with the mother's NIK."""
+
+
+def is_baby_of(record: Record) -> bool:
+    """True when the row names a newborn by its mother (``Bayi Ny. …``)."""
+    return any(p.code == BABY_OF for p in record.problems)
+
+
+def _name(r: Record) -> str:
+    # A "Bayi Ny. X" row carries the mother's name, not the child's: compare it with
+    # the registry's mother_name instead (see _mother_name).
+    return "" if is_baby_of(r) else r.name or ""
+
+
+def _mother_name(r: Record) -> str:
+    return (r.name or "") if is_baby_of(r) else r.mother_name or ""
+
+
+def _nik_digits(r: Record) -> str:
+    # A baby's row usually carries the mother's NIK: it must not pull the row towards
+    # the mother, so it is left out of the similarity (the exact token still reports it).
+    return "" if is_baby_of(r) else r.nik_prefix or ""
+
+
+def _birth_date(r: Record) -> str:
+    return r.birth_date.strftime("%d%m%Y") if r.birth_date else ""
+
+
+# Words that start many addresses (normalise spells the abbreviations out) and say little.
+_ADDRESS_GENERIC = frozenset(
+    {"jalan", "kampung", "gang", "perumahan", "komplek", "kelurahan", "kecamatan", "desa"}
+    | {"nomor", "blok", "rt", "rw", "street", "road", "place", "avenue", "crescent"}
+)
+
+
+def _address_parts(r: Record) -> tuple[list[str], list[str]]:
+    """Number tokens and distinctive word tokens of the address, in order."""
+    tokens = (r.address or "").split()
+    numbers = [t for t in tokens if t.isdigit()]
+    words = [t for t in tokens if t.isalpha() and t not in _ADDRESS_GENERIC]
+    return numbers, words
+
+
+def _address_numbers_value(r: Record) -> str:
+    numbers, _ = _address_parts(r)
+    return " ".join(numbers) if len(numbers) > 1 else ""
+
+
+FIELD_SOURCES: dict[str, Callable[[Record], str]] = {
+    "name": _name,
+    "birth_date_ddmmyyyy": _birth_date,
+    "sex": lambda r: r.sex or "",
+    "nik_digits": _nik_digits,
+    "kk_digits": lambda r: r.kk or "",
+    "birth_place": lambda r: r.birth_place or "",
+    "mother_name": _mother_name,
+    "address": lambda r: " ".join(
+        x for x in (r.address, r.rt and f"rt {r.rt}", r.rw and f"rw {r.rw}") if x
+    ),
+    # House number with postcode on their own: a whole address is one field, so matching
+    # numbers would otherwise add little to the evidence of similar words. A single
+    # number (an Indonesian house number) is left out: it would count the household's
+    # shared address twice, e.g. for a baby listed under the mother's name.
+    "address_numbers": _address_numbers_value,
+}
+"""Feature value extractors, by the ``source`` names used in ``schemas/linkage``."""
+
+
+def _name_tokens(r: Record) -> list[str]:
+    return (_name(r) or _mother_name(r)).split()
+
+
+def _unordered_birth_date(r: Record) -> str | None:
+    # Day and month sorted: a day/month swap lands in the same block.
+    if not r.birth_date:
+        return None
+    d, m = sorted((r.birth_date.day, r.birth_date.month))
+    return f"{r.birth_date.year}:{d}:{m}"
+
+
+def _date_and_initials(parts: str) -> Callable[[Record], str | None]:
+    """Two of year/month/day plus the name's first two letters: one date part may be wrong."""
+
+    def key(r: Record) -> str | None:
+        tokens = _name_tokens(r)
+        if not r.birth_date or not tokens:
+            return None
+        values = {"y": r.birth_date.year, "m": r.birth_date.month, "d": r.birth_date.day}
+        return ":".join(str(values[p]) for p in parts) + ":" + tokens[0][:2]
+
+    return key
+
+
+def _nik_date(r: Record) -> str | None:
+    nik = "" if is_baby_of(r) else r.nik_prefix or ""
+    return nik[6:12] if len(nik) >= 12 else None
+
+
+def _nik15(r: Record) -> str | None:
+    # 15 digits survive Excel's precision loss and every NIK-equal pair shares them.
+    nik = r.nik_prefix or ""
+    return nik[:15] if len(nik) >= 15 else None
+
+
+def _name_year(r: Record) -> str | None:
+    tokens = _name_tokens(r)
+    if not tokens or not r.birth_date:
+        return None
+    last = tokens[-1][:2] if len(tokens) > 1 else ""
+    return f"{tokens[0][:4]}:{last}:{r.birth_date.year}"
+
+
+def _name_prefixes(r: Record) -> str | None:
+    # First three letters of the first and last name, no date: survives a wrong date.
+    tokens = _name_tokens(r)
+    return f"{tokens[0][:3]}:{tokens[-1][:3]}" if len(tokens) > 1 else None
+
+
+def _last_name_year(r: Record) -> str | None:
+    tokens = _name_tokens(r)
+    if len(tokens) < 2 or not r.birth_date:
+        return None
+    return f"{tokens[-1]}:{r.birth_date.year}"
+
+
+def _name_sorted(r: Record) -> str | None:
+    # Sorted tokens: given name and family name in either order share the block.
+    return " ".join(sorted(_name_tokens(r))) or None
+
+
+def _address_numbers(r: Record) -> str | None:
+    # House number with postcode (or block number): a household, only with two numbers.
+    numbers, _ = _address_parts(r)
+    return ":".join(numbers) if len(numbers) > 1 else None
+
+
+def _address_house(r: Record) -> str | None:
+    # First number and the first distinctive word (with RT/RW where used): the house.
+    numbers, words = _address_parts(r)
+    if not numbers or not words:
+        return None
+    return f"{numbers[0]}:{words[0][:3]}:{r.rt or ''}:{r.rw or ''}"
+
+
+def _address_street(r: Record) -> str | None:
+    # The street within its postcode: a last number of four or more digits (a postcode,
+    # not a house number) with the first distinctive word. Survives a wrong or missing
+    # house number. The digits are sorted (as birth_date_unordered sorts day and month),
+    # so a transposed pair of digits (3072 / 3027) lands in the same block. A house
+    # number alone says nothing more than address_house (which adds RT/RW): no key.
+    numbers, words = _address_parts(r)
+    if not numbers or not words or len(numbers[-1]) < 4:
+        return None
+    return f"{''.join(sorted(numbers[-1]))}:{words[0][:3]}"
+
+
+def _address_last_name(r: Record) -> str | None:
+    # Last address number (postcode or house number) with the family name's phonetic code.
+    numbers, _ = _address_parts(r)
+    tokens = _name_tokens(r)
+    return f"{numbers[-1]}:{soundex(tokens[-1])}" if numbers and tokens else None
+
+
+BLOCK_SOURCES: dict[str, Callable[[Record], str | None]] = {
+    "birth_date_unordered": _unordered_birth_date,
+    "birth_ym_name": _date_and_initials("ym"),
+    "birth_yd_name": _date_and_initials("yd"),
+    "birth_md_name": _date_and_initials("md"),
+    "nik_date": _nik_date,
+    "nik15": _nik15,
+    "name_year": _name_year,
+    "name_sorted": _name_sorted,
+    "name_prefixes": _name_prefixes,
+    "last_name_year": _last_name_year,
+    "kk": lambda r: r.kk,
+    "address_numbers": _address_numbers,
+    "address_house": _address_house,
+    "address_street": _address_street,
+    "address_last_name": _address_last_name,
+}
+"""Blocking key values, by the names used in ``schemas/linkage``; None means no key."""
+
+
+def token_values(record: Record) -> dict[str, str | None]:
+    """Values for the exact keyed tokens: the full NIK and No. KK (None when unusable)."""
+    return {"nik": record.nik, "kk": record.kk}
+
+
+def has_linkage_data(record: Record) -> bool:
+    """A record can be matched only with a name, a usable NIK or a birth date."""
+    return bool(record.name or record.nik_prefix or record.birth_date)
