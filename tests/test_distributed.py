@@ -17,7 +17,8 @@ from padan.link.candidates import candidate_pairs
 from padan.link.comparison import compare_pairs
 from padan.link.dask_runner import DaskRunner, _read_partition, _write_partition, parse_cluster
 from padan.link.pairing import LocalRunner, count_pairs, plan_pairs
-from padan.link.run import decide, link_run, load_packages
+from padan.link.run import decide, link_run
+from padan.link.verify import load_packages
 from padan.owner.encode import encode_files
 from padan.synth import SynthOptions, generate
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from padan.core.types import MatchRow, Status
 from padan.formats.result import ResultRows
 from padan.link.assignment import Links
-from padan.link.run import _list_status, _NikOwners
+from padan.link.statuses import NikOwners, list_status
 
 
 def _reference_status(nik, kk, target, ambiguous, person, reg_nik, reg_kk) -> Status:
@@ -32,7 +32,7 @@ def _reference_status(nik, kk, target, ambiguous, person, reg_nik, reg_kk) -> St
 
 @settings(max_examples=150, deadline=None)
 @given(data=st.data(), n_reg=st.integers(1, 12), n_list=st.integers(1, 20))
-def test_list_statuses_follow_the_rules(data, n_reg, n_list) -> None:
+def testlist_statuses_follow_the_rules(data, n_reg, n_list) -> None:
     def ints(n, low, high):
         return np.array(data.draw(st.lists(st.integers(low, high), min_size=n, max_size=n)))
 
@@ -42,7 +42,7 @@ def test_list_statuses_follow_the_rules(data, n_reg, n_list) -> None:
     target = ints(n_list, -1, n_reg - 1)
     ambiguous = ints(n_list, 0, 1).astype(bool) & (target >= 0)
     links = Links(target, np.zeros(n_list), ambiguous)
-    status = _list_status(nik, kk, links, person, _NikOwners(reg_nik, person), reg_kk)
+    status = list_status(nik, kk, links, person, NikOwners(reg_nik, person), reg_kk)
     expected = [
         _reference_status(nik[r], kk[r], target[r], ambiguous[r], person, reg_nik, reg_kk)
         for r in range(n_list)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -18,9 +18,7 @@ from padan import __version__
 from padan.core.files import atomic_open
 from padan.core.types import Status
 from padan.link.model import probability
-
-if TYPE_CHECKING:  # linking builds reports; the types only are needed here
-    from padan.link.run import LinkOutcome, Stage
+from padan.link.outcome import LinkOutcome, Stage
 
 BINS = np.arange(-40, 42, 2)
 
