@@ -1,16 +1,17 @@
 """The encoded records of a package, as parallel arrays, and their Parquet form.
 
-Columns: ``record_id`` (16 random bytes), ``clk`` (concatenated field filters),
-``token_<kind>`` (16-byte keyed tokens, null when missing) and ``block_<kind>``
-(64-bit keyed blocking keys, 0 when missing) and ``salt_<kind>`` (64-bit keyed token
-of the salt a salted field's filter was keyed with: filters are comparable only when
-these agree). Nothing in here is a raw value.
+Columns: ``record_id`` (16 random bytes), ``clk`` (concatenated free-text field
+filters), ``token_<kind>`` (16-byte keyed exact tokens of the full NIK and No. KK, null
+when missing), ``block_<kind>`` (64-bit keyed blocking keys, 0 when missing) and
+``scoped_<kind>`` (the comparison-level tokens bound to that blocking key's value, a few
+bytes per level kind, all zero when missing). Nothing in here is a raw value, and no
+column is a low-cardinality class.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -29,7 +30,7 @@ class RecordsTable:
     clk: np.ndarray  # (n, width) uint8
     tokens: dict[str, np.ndarray]  # kind -> (n, 16) uint8; all-zero row = missing
     blocks: dict[str, np.ndarray]  # kind -> (n,) uint64; 0 = missing
-    salts: dict[str, np.ndarray] = field(default_factory=dict)  # kind -> (n,) uint64
+    scoped: dict[str, np.ndarray]  # blocking kind -> (n, level kinds * bytes) uint8
 
     def __len__(self) -> int:
         return len(self.record_id)
@@ -41,7 +42,7 @@ class RecordsTable:
             self.clk[order],
             {k: v[order] for k, v in self.tokens.items()},
             {k: v[order] for k, v in self.blocks.items()},
-            {k: v[order] for k, v in self.salts.items()},
+            {k: v[order] for k, v in self.scoped.items()},
         )
 
     def token_key(self, kind: str) -> np.ndarray:
@@ -79,16 +80,17 @@ def to_parquet(table: RecordsTable) -> bytes:
     columns = {"record_id": _fixed(table.record_id), "clk": _fixed(table.clk)}
     for kind, arr in table.tokens.items():
         columns[f"token_{kind}"] = _fixed(arr, nullable=True)
-    for prefix, arrays in (("block_", table.blocks), ("salt_", table.salts)):
-        for kind, arr in arrays.items():
-            columns[f"{prefix}{kind}"] = pa.array(arr, type=pa.uint64())
+    for kind, arr in table.blocks.items():
+        columns[f"block_{kind}"] = pa.array(arr, type=pa.uint64())
+    for kind, arr in table.scoped.items():
+        columns[f"scoped_{kind}"] = _fixed(arr)
     sink = io.BytesIO()
     pq.write_table(pa.table(columns), sink, compression="zstd", row_group_size=262_144)
     return sink.getvalue()
 
 
-def from_parquet(data: bytes, clk_bytes: int) -> RecordsTable:
-    """Read Parquet bytes written by :func:`to_parquet`; check the CLK width."""
+def from_parquet(data: bytes, clk_bytes: int, scoped_bytes: int) -> RecordsTable:
+    """Read Parquet bytes written by :func:`to_parquet`; check the CLK and token widths."""
     try:
         table = pq.read_table(io.BytesIO(data))
     except (pa.ArrowInvalid, OSError) as exc:
@@ -98,18 +100,17 @@ def from_parquet(data: bytes, clk_bytes: int) -> RecordsTable:
         raise VerificationError("package records lack record_id/clk columns")
     if table.schema.field("clk").type != pa.binary(clk_bytes):
         raise VerificationError("package CLKs do not have the linkage schema's width")
+    scoped = [n for n in names if n.startswith("scoped_")]
+    if any(table.schema.field(n).type != pa.binary(scoped_bytes) for n in scoped):
+        raise VerificationError("package level tokens do not have the linkage schema's width")
     return RecordsTable(
         record_id=_unfixed(table["record_id"], ID_BYTES),
         clk=_unfixed(table["clk"], clk_bytes),
         tokens={n[6:]: _unfixed(table[n], 16) for n in names if n.startswith("token_")},
-        blocks=_uint64_columns(table, "block_"),
-        salts=_uint64_columns(table, "salt_"),
+        blocks={
+            n.removeprefix("block_"): table[n].to_numpy().astype(np.uint64)
+            for n in names
+            if n.startswith("block_")
+        },
+        scoped={n.removeprefix("scoped_"): _unfixed(table[n], scoped_bytes) for n in scoped},
     )
-
-
-def _uint64_columns(table: pa.Table, prefix: str) -> dict[str, np.ndarray]:
-    return {
-        name.removeprefix(prefix): table[name].to_numpy().astype(np.uint64)
-        for name in table.column_names
-        if name.startswith(prefix)
-    }

@@ -1,10 +1,14 @@
-"""Field-by-field comparison of candidate pairs: Dice per field, cut into levels.
+"""Field-by-field comparison of candidate pairs: Dice per filter field, cut into levels,
+and equal comparison-level tokens per token field.
 
 The CLK of a record is the concatenation of its field filters, each a whole number of
 64-bit words, so one pass over the words of a pair yields every field's Dice. Levels
 (0 = best agreement, rising as agreement falls, -1 = missing on either side) are what
 the Fellegi–Sunter model weighs. ``compare_pairs_reference`` is the slow, obviously
 correct numpy version kept beside the numba kernel for the equivalence test.
+
+Token fields (birth date, NIK, No. KK) compare level tokens bound to one blocking key's
+value (:func:`token_levels`): only the pairs of that key's blocks can compare them.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Sequence
 import numba as nb
 import numpy as np
 
-from padan.owner.bloom import FieldLayout
+from padan.core.schema import FieldLayout, TokenField
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)
@@ -114,5 +118,44 @@ def compare_pairs_reference(
         for t in reversed(range(len(cuts))):
             level[dice >= cuts[t]] = t
         level[(pa == 0) | (pb == 0)] = -1
+        out[:, f] = level
+    return out
+
+
+def level_words(scoped: np.ndarray, n_bytes: int) -> np.ndarray:
+    """``(n, kinds * n_bytes)`` uint8 level tokens as ``(n, kinds)`` uint32 (0: missing)."""
+    n = len(scoped)
+    kinds = scoped.shape[1] // n_bytes if n_bytes else 0
+    padded = np.zeros((n, kinds, 4), dtype=np.uint8)
+    padded[:, :, :n_bytes] = scoped.reshape(n, kinds, n_bytes)
+    return padded.view("<u4").reshape(n, kinds)
+
+
+def token_levels(
+    a: np.ndarray,
+    b: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    fields: Sequence[TokenField],
+    kinds: Sequence[str],
+) -> np.ndarray:
+    """Levels ``(pairs, token fields)`` int8 of pairs (a[i], b[j]) of level-token words.
+
+    ``a``/``b`` are ``(n, len(kinds))`` uint32 tokens of one scope (0: missing); a pair is
+    at the first level where any of its kinds is equal, below all at ``n_levels``, and
+    -1 when either side holds none of the field's tokens.
+    """
+    out = np.empty((len(i), len(fields)), dtype=np.int8)
+    if not len(i):
+        return out
+    ta, tb = a[i], b[j]
+    equal = (ta == tb) & (ta != 0)
+    for f, spec in enumerate(fields):
+        columns = [kinds.index(k) for k in spec.kinds]
+        present = (ta[:, columns] != 0).any(axis=1) & (tb[:, columns] != 0).any(axis=1)
+        level = np.full(len(i), spec.n_levels, dtype=np.int8)
+        for lv in reversed(range(spec.n_levels)):
+            level[equal[:, [kinds.index(k) for k in spec.levels[lv]]].any(axis=1)] = lv
+        level[~present] = -1
         out[:, f] = level
     return out

@@ -2,7 +2,7 @@
 
 The coordinator plans the pairs (:func:`padan.link.pairing.plan_pairs`) and writes, for each
 blocking key, P partition files (Parquet) into a work directory the workers can read:
-the records whose paired key value is ≡ p (mod P), with their index, CLK words, salt
+the records whose paired key value is ≡ p (mod P), with their index, CLK words, level
 tokens and all their key values. Each task reads one file (a worker loads its share
 only) and compares its candidate pairs (:class:`padan.link.pairing.ComparePairs`); the
 result stays in the worker's memory. The coordinator fetches only the pattern counts,
@@ -70,8 +70,9 @@ def _write_partition(path: Path, part: Partition) -> None:
     keys = np.concatenate([m.keys for m in sides])
     for k in range(keys.shape[1]):
         columns[f"key_{k}"] = pa.array(keys[:, k])
-    for kind in part.a.salts:
-        columns[f"salt_{kind}"] = pa.array(np.concatenate([m.salts[kind] for m in sides]))
+    levels = np.ascontiguousarray(np.concatenate([m.levels for m in sides]))  # type: ignore[misc]
+    for k in range(levels.shape[1]):
+        columns[f"level_{k}"] = pa.array(levels[:, k])
     pq.write_table(pa.table(columns), path, compression="zstd")
 
 
@@ -85,11 +86,14 @@ def _read_partition(path: str, key: int, within: bool) -> Partition:
     words = raw[: len(clk) * per_row].reshape(len(clk), per_row)
     kinds = sum(n.startswith("key_") for n in table.column_names)
     keys = np.column_stack([table[f"key_{k}"].to_numpy() for k in range(kinds)])
-    salts = {n[5:]: table[n].to_numpy() for n in table.column_names if n.startswith("salt_")}
+    n_levels = sum(n.startswith("level_") for n in table.column_names)
+    levels = np.zeros((len(side), n_levels), dtype=np.uint32)
+    for k in range(n_levels):
+        levels[:, k] = table[f"level_{k}"].to_numpy()
     index = table["index"].to_numpy()
 
     def members(rows: np.ndarray) -> Members:
-        return Members(index[rows], words[rows], keys[rows], {k: v[rows] for k, v in salts.items()})
+        return Members(index[rows], words[rows], keys[rows], levels[rows])
 
     a = members(np.flatnonzero(side == 0))
     return Partition(key, a, None if within else members(np.flatnonzero(side == 1)))

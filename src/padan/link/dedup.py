@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 
 from padan.formats.records import RecordsTable
@@ -19,12 +16,12 @@ from padan.link.pairing import (
     plan_pairs,
     score_pairs,
 )
-from padan.link.training import decision_settings, train_m
+from padan.link.training import train_m
 
 
 def deduplicate_registry(
     registry: RecordsTable,
-    schema: Mapping[str, Any],
+    comparer: Comparer,
     threshold_bits: float,
     link_model: FSModel | None,
     runner: PairRunner | None = None,
@@ -35,34 +32,37 @@ def deduplicate_registry(
     is fitted: within one registry a NIK-ganda pair differs by design in NIK, KK and
     address (another region, another family card), so those fields are left out.
     Without one (a registry alone), m is fitted on the registry's own pairs.
+
+    Only pairs reaching the action bar (``action_bits``) merge people: a registry
+    record marked ``GANDA`` tells Disdukcapil to act, so a weaker pair is not enough.
     """
     runner = runner or LocalRunner()
-    comparer = Comparer(schema)
-    plan = plan_pairs(
-        [registry], None, list(registry.blocks), schema["blocking"]["max_block_pairs"]
-    )
-    counts = count_pairs(plan, runner, schema)
+    plan = plan_pairs([registry], None, comparer.schema)
+    counts = count_pairs(plan, runner, comparer)
     if counts.candidates.pairs == 0:
         none = np.zeros(0)
         return np.arange(len(registry)), Stage(
             FSModel([], [], [], 0.0, 0), counts.stats, none, none.astype(np.int64), 0
         )
     a = plan.a.side()
-    u = level_frequencies(comparer.random_pair_levels(a, a), comparer.n_levels)
+    filter_u = level_frequencies(comparer.random_pair_levels(a, a), comparer.n_levels)
     total = len(registry) * (len(registry) - 1) / 2
     prior = 0.01 * len(registry) / total
     ignored: list[int] = []
     candidates = counts.candidates
     if link_model is None:
-        m = train_m(comparer, counts.per_key, u, schema)
+        trained = train_m(comparer, counts.per_key, filter_u)
+        m, u = trained.m, trained.with_u(filter_u, comparer)
         # u stays as sampled here: weighing the matches out (as for links) makes
         # exact agreement so strong that single wrong pairs merge whole clusters
         # (FEBRL3: cluster F1 0.996 → 0.991).
     else:
         m = link_model.m
-        ignored = [
-            comparer.fields.index(f) for f in decision_settings(schema)["dedup_ignore_fields"]
+        u = [
+            link_model.u[f] if f in comparer.token_fields else filter_u[f]
+            for f in range(len(comparer.fields))
         ]
+        ignored = [comparer.fields.index(f) for f in comparer.schema.decision.dedup_ignore_fields]
         candidates = candidates.masked(ignored, comparer.n_levels)
     model = fit_em(
         candidates.levels,
@@ -76,6 +76,7 @@ def deduplicate_registry(
         total_pairs=total,
         iterations=comparer.iterations,
     )
-    accepted = score_pairs(counts, schema, model, threshold_bits, ignored)
+    floor = max(threshold_bits, comparer.schema.decision.action_bits)
+    accepted = score_pairs(counts, comparer, model, floor, ignored)
     person = clusters(len(registry), accepted.i, accepted.j)
     return person, stage_of(comparer, model, candidates, counts.stats, len(accepted.i))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -11,14 +10,14 @@ from padan.formats.records import RecordsTable
 from padan.link.assignment import Links, best_links
 from padan.link.outcome import Stage, stage_of
 from padan.link.pairing import Comparer, score_pairs
-from padan.link.training import LinkFit, decision_settings
+from padan.link.training import LinkFit
 
 
 def link_lists(
     lists: Sequence[RecordsTable],
     fitted: LinkFit,
     person: np.ndarray,
-    schema: Mapping[str, Any],
+    comparer: Comparer,
     threshold_bits: float,
 ) -> tuple[list[Links], Stage]:
     """Best registry person per list row under the fitted link model.
@@ -26,8 +25,8 @@ def link_lists(
     Only pairs reaching the threshold can be chosen or make a choice ambiguous (the
     runner-up must reach it too), so scoring returns those pairs only.
     """
-    scored = score_pairs(fitted.counts, schema, fitted.model, threshold_bits)
-    margin = decision_settings(schema)["ambiguity_margin_bits"]
+    scored = score_pairs(fitted.counts, comparer, fitted.model, threshold_bits)
+    margin = comparer.schema.decision.ambiguity_margin_bits
     links, start = [], 0
     for table in lists:
         lo, hi = np.searchsorted(scored.i, [start, start + len(table)])
@@ -45,6 +44,4 @@ def link_lists(
         start += len(table)
     accepted = sum(int((lk.registry_index >= 0).sum()) for lk in links)
     counts = fitted.counts
-    return links, stage_of(
-        Comparer(schema), fitted.model, counts.candidates, counts.stats, accepted
-    )
+    return links, stage_of(comparer, fitted.model, counts.candidates, counts.stats, accepted)

@@ -21,18 +21,18 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import numba as nb
 import numpy as np
 
+from padan.core.schema import FieldLayout, LinkageSchema
 from padan.formats.records import RecordsTable
 from padan.link.candidates import BlockingStats, block_pairs, index_dtype, paired_keys, shared_keys
-from padan.link.comparison import compare_pairs, pack_words
+from padan.link.comparison import compare_pairs, level_words, pack_words, token_levels
 from padan.link.model import FSModel, Patterns, log_odds_bits, pattern_codes, pattern_space
-from padan.owner.bloom import FieldLayout, field_layouts
 
 # Partitions hold whole blocks already capped by the coordinator: tasks pair all of them.
 _NO_CAP = np.iinfo(np.int64).max
@@ -61,61 +61,66 @@ class PairComparer(Protocol):
     ) -> np.ndarray: ...
 
 
-def _decision(schema: Mapping[str, Any]) -> Mapping[str, Any]:
-    return schema["decision"]
-
-
 @dataclass(frozen=True, slots=True)
 class Side:
-    """One side of a comparison: packed CLK words and the keyed salt tokens."""
+    """One side of a comparison: packed CLK words and, inside one blocking key's blocks,
+    the level-token words bound to that key (``None`` outside any block: random pairs)."""
 
     words: np.ndarray
-    salts: Mapping[str, np.ndarray]
+    levels: np.ndarray | None = None
 
     @classmethod
     def of(cls, table: RecordsTable) -> Side:
-        """The comparison side of a package's records."""
-        return cls(pack_words(table.clk), table.salts)
+        """The comparison side of a package's records (filters only: no common block)."""
+        return cls(pack_words(table.clk))
 
     def __len__(self) -> int:
         return len(self.words)
 
 
 class Comparer:
-    """Compares record pairs field by field as the linkage schema says.
+    """Compares record pairs field by field as the linkage schema says (built once per run).
 
-    A salted field's filters are keyed per salt value (e.g. birth year): two filters
-    with different salts are unrelated whatever the values, so that field counts as
-    missing for the pair rather than as a disagreement.
+    Filter fields by Dice levels; token fields by equal level tokens, which exist only
+    for pairs of one blocking key's block. Outside a block (random pairs) token fields
+    are missing: their u is learnt inside blocks (:mod:`padan.link.training`).
     """
 
-    def __init__(self, schema: Mapping[str, Any], compare: PairComparer = compare_pairs):
+    def __init__(self, schema: LinkageSchema, compare: PairComparer = compare_pairs):
+        self.schema = schema
         self.compare = compare
-        self.layouts = field_layouts(schema)
-        self.cuts = [f["levels"] for f in schema["fields"]]
-        self.n_levels = [len(c) for c in self.cuts]
-        self.fields = [f["name"] for f in schema["fields"]]
-        self.iterations = _decision(schema)["em_iterations"]
-        self.sample = _decision(schema)["u_sample_pairs"]
-        self.household = {self.fields.index(f) for f in _decision(schema)["household_fields"]}
+        self.layouts = schema.field_layouts
+        self.cuts = [f.levels for f in schema.filters]
+        self.n_levels = schema.n_levels
+        self.fields = list(schema.fields)
+        self.n_filters = len(schema.filters)
+        decision = schema.decision
+        self.iterations = decision.em_iterations
+        self.sample = decision.u_sample_pairs
+        self.household = {self.fields.index(f) for f in decision.household_fields}
         self.correlated = [
-            [self.fields.index(f) for f in group if f in self.fields]
-            for group in _decision(schema).get("correlated_fields", [])
+            [self.fields.index(f) for f in group] for group in decision.correlated_fields
         ]
-        self.salted: dict[str, list[int]] = {}
-        for f, spec in enumerate(schema["fields"]):
-            if spec.get("salt"):
-                self.salted.setdefault(spec["salt"], []).append(f)
+        self.token_fields = list(range(self.n_filters, len(self.fields)))
 
-    def levels(self, a: Side, b: Side, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    def levels(
+        self,
+        a: Side,
+        b: Side,
+        i: np.ndarray,
+        j: np.ndarray,
+        compare: PairComparer | None = None,
+    ) -> np.ndarray:
         """Comparison levels of pairs (a[i], b[j])."""
-        levels = self.compare(a.words, b.words, i, j, self.layouts, self.cuts)
-        for kind, columns in self.salted.items():
-            if kind in a.salts and kind in b.salts:
-                other_salt = a.salts[kind][i] != b.salts[kind][j]
-                for column in columns:
-                    levels[other_salt, column] = -1
-        return levels
+        kernel = compare or self.compare
+        filters = kernel(a.words, b.words, i, j, self.layouts, self.cuts)
+        if a.levels is None or b.levels is None:
+            tokens = np.full((len(i), len(self.token_fields)), -1, dtype=np.int8)
+        else:
+            tokens = token_levels(
+                a.levels, b.levels, i, j, self.schema.token_fields, self.schema.scoped_tokens
+            )
+        return np.concatenate([filters, tokens], axis=1)
 
     def random_pair_levels(self, a: Side, b: Side) -> np.ndarray:
         """Levels of random pairs (fixed seed: results stay reproducible)."""
@@ -123,30 +128,29 @@ class Comparer:
         i = rng.integers(0, len(a), self.sample)
         j = rng.integers(0, len(b), self.sample)
         keep = (i != j) if a is b else np.ones(len(i), dtype=bool)
-        return self.levels(a, b, i[keep], j[keep])
+        return self.levels(Side(a.words), Side(b.words), i[keep], j[keep])
 
 
 @dataclass(slots=True)
 class Members:
-    """Records of one side (all, or one partition's): what pair tasks need, no ids."""
+    """Records of one side (all, or one partition's): what pair tasks need, no ids.
+
+    ``levels`` are the level-token words of the partition's blocking key (``None`` for
+    a whole side, which holds every key's tokens in :class:`PairPlan`).
+    """
 
     index: np.ndarray  # int64 record index in the whole side, increasing
     words: np.ndarray  # packed CLK words
     keys: np.ndarray  # (n, kinds) uint64 paired key values (0: block makes no pair)
-    salts: dict[str, np.ndarray]
+    levels: np.ndarray | None = None  # (n, level kinds) uint32
 
-    def take(self, rows: np.ndarray) -> Members:
-        """The given rows."""
-        return Members(
-            self.index[rows],
-            self.words[rows],
-            self.keys[rows],
-            {k: v[rows] for k, v in self.salts.items()},
-        )
+    def take(self, rows: np.ndarray, levels: np.ndarray | None = None) -> Members:
+        """The given rows (with ``levels``: those rows' level tokens of one key)."""
+        return Members(self.index[rows], self.words[rows], self.keys[rows], levels)
 
     def side(self) -> Side:
         """These records as one side of a comparison."""
-        return Side(self.words, self.salts)
+        return Side(self.words, self.levels)
 
 
 @dataclass(slots=True)
@@ -160,11 +164,15 @@ class Partition:
 
 @dataclass(slots=True)
 class PairPlan:
-    """Both sides with their paired key values, and the blocking counts known upfront."""
+    """Both sides with their paired key values, level tokens per key, and the blocking
+    counts known upfront."""
 
     kinds: list[str]
     a: Members
     b: Members | None
+    scoped_a: dict[str, np.ndarray]  # blocking kind -> (n, kinds * bytes) uint8
+    scoped_b: dict[str, np.ndarray] | None
+    token_bytes: int
     stats: BlockingStats = field(default_factory=BlockingStats)
 
     @property
@@ -186,30 +194,40 @@ class PairPlan:
     def partition(self, key: int, part: int, n_parts: int) -> Partition:
         """One partition of one key, as a task receives it."""
         rows_a, rows_b = self.partition_rows(key, part, n_parts)
-        return Partition(
-            key,
-            self.a.take(rows_a),
-            None if self.b is None or rows_b is None else self.b.take(rows_b),
-        )
+        kind = self.kinds[key]
+
+        def levels(scoped: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+            return level_words(scoped[kind][rows], self.token_bytes)
+
+        a = self.a.take(rows_a, levels(self.scoped_a, rows_a))
+        if self.b is None or rows_b is None or self.scoped_b is None:
+            return Partition(key, a, None)
+        return Partition(key, a, self.b.take(rows_b, levels(self.scoped_b, rows_b)))
 
 
 def _members(tables: Sequence[RecordsTable], keys: np.ndarray) -> Members:
     words = np.concatenate([pack_words(t.clk) for t in tables])
-    salts = {k: np.concatenate([t.salts[k] for t in tables]) for k in tables[0].salts}
-    return Members(np.arange(len(words), dtype=np.int64), words, keys, salts)
+    return Members(np.arange(len(words), dtype=np.int64), words, keys)
+
+
+def _scoped(tables: Sequence[RecordsTable], kinds: Sequence[str]) -> dict[str, np.ndarray]:
+    # One table (the registry, most lists) is used as it is: no copy of its tokens.
+    if len(tables) == 1:
+        return {k: tables[0].scoped[k] for k in kinds}
+    return {k: np.concatenate([t.scoped[k] for t in tables]) for k in kinds}
 
 
 def plan_pairs(
     a_tables: Sequence[RecordsTable],
     b_table: RecordsTable | None,
-    kinds: Sequence[str],
-    max_block_pairs: int,
+    schema: LinkageSchema,
 ) -> PairPlan:
     """Plan the pairs of every ``a`` table with ``b`` (or of one ``a`` table within itself).
 
     Several ``a`` tables (the CKG lists) form one side, each capped against ``b`` on its
     own as if blocked alone: a registry record keeps a key value when any list pairs it.
     """
+    kinds, max_block_pairs = schema.blocking.keys, schema.blocking.max_block_pairs
     n_a = sum(len(t) for t in a_tables)
     keys_a = np.zeros((n_a, len(kinds)), dtype=np.uint64)
     keys_b = None if b_table is None else np.zeros((len(b_table), len(kinds)), dtype=np.uint64)
@@ -236,7 +254,10 @@ def plan_pairs(
         stats.keyless_records += int(keyless.sum())
     a = _members(a_tables, keys_a)
     b = None if b_table is None or keys_b is None else _members([b_table], keys_b)
-    return PairPlan(list(kinds), a, b, stats)
+    scoped_b = None if b_table is None else _scoped([b_table], kinds)
+    return PairPlan(
+        list(kinds), a, b, _scoped(a_tables, kinds), scoped_b, schema.scoped_token_bytes, stats
+    )
 
 
 def distinct_codes(codes: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
@@ -305,10 +326,10 @@ class ComparePairs:
     belongs to (all pairs sharing that key).
     """
 
-    schema: Mapping[str, Any]
+    comparer: Comparer
 
     def __call__(self, part: Partition, compare: PairComparer) -> ComparedPairs:
-        comparer = Comparer(self.schema, compare)
+        comparer = self.comparer
         a = part.a
         b = a if part.b is None else part.b
         other = None if part.b is None else b.keys[:, part.key]
@@ -316,7 +337,7 @@ class ComparePairs:
         shared = shared_keys(a.keys, b.keys, i, j, part.key)
         first = np.flatnonzero(shared)
         i, j, shared = i[first], j[first], shared[first]
-        levels = comparer.levels(a.side(), b.side(), i, j)
+        levels = comparer.levels(a.side(), b.side(), i, j, compare)
         codes, position = distinct_codes(
             pattern_codes(levels, comparer.n_levels), pattern_space(comparer.n_levels)
         )
@@ -420,10 +441,10 @@ class PairCounts:
     pairs: Held[ComparedPairs]
 
 
-def count_pairs(plan: PairPlan, runner: PairRunner, schema: Mapping[str, Any]) -> PairCounts:
+def count_pairs(plan: PairPlan, runner: PairRunner, comparer: Comparer) -> PairCounts:
     """Compare every candidate pair once and add up the pattern counts."""
-    n_levels = Comparer(schema).n_levels
-    pairs = runner.run(plan, ComparePairs(schema))
+    n_levels = comparer.n_levels
+    pairs = runner.run(plan, ComparePairs(comparer))
     parts = pairs.map(operator.attrgetter("counts"))
     per_key = {
         kind: Patterns.add_up((p.patterns(k) for p in parts), n_levels)
@@ -438,7 +459,7 @@ def count_pairs(plan: PairPlan, runner: PairRunner, schema: Mapping[str, Any]) -
 
 def score_pairs(
     counts: PairCounts,
-    schema: Mapping[str, Any],
+    comparer: Comparer,
     model: FSModel,
     floor: float,
     ignore: Sequence[int] = (),
@@ -447,7 +468,6 @@ def score_pairs(
 
     ``ignore`` fields are scored as missing (as the model was fitted).
     """
-    comparer = Comparer(schema)
     levels = counts.candidates.levels.copy()
     levels[:, list(ignore)] = -1
     bits = log_odds_bits(levels, model, comparer.correlated)

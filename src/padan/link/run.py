@@ -19,16 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from padan.core.errors import InputError
-from padan.core.schema import load_linkage_schema
 from padan.link.dedup import deduplicate_registry
 from padan.link.linkage import link_lists
 from padan.link.outcome import LinkOutcome
-from padan.link.pairing import LocalRunner, PairRunner
+from padan.link.pairing import Comparer, LocalRunner, PairRunner
 from padan.link.report import build_report, write_report
 from padan.link.seal import write_results
 from padan.link.statuses import result_rows
-from padan.link.training import decision_settings, fit_link
-from padan.link.verify import LoadedPackage, load_packages, manifest_value
+from padan.link.training import fit_link
+from padan.link.verify import LoadedPackage, load_packages
 from padan.trust.identity import Card, Identity
 
 Progress = Callable[[str], None]
@@ -49,12 +48,9 @@ def decide(
     """
     runner = runner or LocalRunner()
     say = progress or (lambda _msg: None)
-    schema = load_linkage_schema(manifest_value(packages[0].manifest, "schema"))
-    p = (
-        match_probability
-        if match_probability is not None
-        else decision_settings(schema)["match_probability"]
-    )
+    comparer = Comparer(packages[0].schema)
+    decision = comparer.schema.decision
+    p = match_probability if match_probability is not None else decision.match_probability
     if not 0 < p < 1:
         raise InputError("--threshold must be a probability between 0 and 1")
     threshold_bits = math.log2(p / (1 - p))
@@ -67,25 +63,25 @@ def decide(
     started = time.perf_counter()
     say("Membandingkan daftar dengan registri (comparing lists with the registry)")
     # A registry alone is deduplicated only (NIK ganda), with its own model.
-    fitted = fit_link(registry, lists, schema, runner) if lists else None
+    fitted = fit_link(registry, lists, comparer, runner) if lists else None
     timings["link_model_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
     say("Mencari NIK ganda di data registri (registry deduplication)")
     person, dedup = deduplicate_registry(
-        registry, schema, threshold_bits, fitted.model if fitted else None, runner
+        registry, comparer, threshold_bits, fitted.model if fitted else None, runner
     )
     timings["dedup_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
     say("Memilih pasangan terbaik (choosing best links)")
     links, link_stage = (
-        link_lists(lists, fitted, person, schema, threshold_bits) if fitted else ([], None)
+        link_lists(lists, fitted, person, comparer, threshold_bits) if fitted else ([], None)
     )
     timings["assign_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    rows = result_rows(registry_pkg, list_pkgs, links, person, schema, seed)
+    rows = result_rows(registry_pkg, list_pkgs, links, person, decision, seed)
     timings["statuses_seconds"] = time.perf_counter() - started
     return LinkOutcome(list(packages), rows, dedup, link_stage, threshold_bits, timings)
 

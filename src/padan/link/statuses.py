@@ -2,22 +2,25 @@
 
 Pure rules over the decisions (links, person clusters, exact NIK/KK tokens); the
 status codes and their meaning are in DESIGN.md and :class:`padan.core.types.Status`.
+A status that tells a clerk to change data (``NIK_BERBEDA``, ``KK_BERBEDA``,
+``NIK_MILIK_ORANG_LAIN`` for a linked row) needs a confident match (log-odds at least
+the schema's ``action_bits``); a weaker match is ``RAGU``, to be checked by a person.
 """
 
 from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from padan.core.schema import Decision
 from padan.core.types import Confidence, Status
 from padan.formats.records import RecordsTable
 from padan.formats.result import ResultRows
 from padan.link.assignment import Links
-from padan.link.training import decision_settings
 from padan.link.verify import LoadedPackage
 
 
@@ -38,11 +41,11 @@ class MatchIds:
                 return value
 
 
-def confidence_bands(bits: np.ndarray, schema: Mapping[str, Any]) -> np.ndarray:
+def confidence_bands(bits: np.ndarray, decision: Decision) -> np.ndarray:
     """Confidence band (object array of :class:`Confidence`) of each log-odds value."""
-    cuts = decision_settings(schema)["confidence_bits"]
+    cuts = decision.confidence_bits
     bands = np.array([Confidence.TINGGI, Confidence.SEDANG, Confidence.RENDAH], dtype=object)
-    return bands[np.where(bits >= cuts["TINGGI"], 0, np.where(bits >= cuts["SEDANG"], 1, 2))]
+    return bands[np.where(bits >= cuts.tinggi, 0, np.where(bits >= cuts.sedang, 1, 2))]
 
 
 def object_column(n: int, fill: Any = None) -> np.ndarray:
@@ -78,6 +81,7 @@ def list_status(
     person: np.ndarray,
     owners: NikOwners,
     reg_kk: np.ndarray,
+    action_bits: float,
 ) -> np.ndarray:
     """Status (object array of :class:`Status`) of every row of one list."""
     target = links.registry_index
@@ -89,13 +93,16 @@ def list_status(
     owner = owners.owner(nik)
     foreign = (owner >= 0) & (owner != who)  # the row's NIK is another person's
     sure = linked & ~links.ambiguous
+    confident = sure & (links.bits >= action_bits)
     status = object_column(len(target), Status.TIDAK_DITEMUKAN)
     # Later assignments take precedence over earlier ones.
     status[~linked & (owner >= 0)] = Status.NIK_MILIK_ORANG_LAIN
     status[sure] = Status.COCOK
-    status[sure & (kk != 0) & (target_kk != 0) & (kk != target_kk)] = Status.KK_BERBEDA
-    status[sure & foreign] = Status.NIK_MILIK_ORANG_LAIN
-    status[sure & (owner < 0)] = Status.NIK_BERBEDA
+    act = (kk != 0) & (target_kk != 0) & (kk != target_kk)
+    act = [(act, Status.KK_BERBEDA), (foreign, Status.NIK_MILIK_ORANG_LAIN)]
+    for rows, action in [*act, (owner < 0, Status.NIK_BERBEDA)]:
+        status[sure & rows] = Status.RAGU  # a weak match must not make a clerk change data
+        status[confident & rows] = action
     # Unsure who the row is, but sure its NIK is someone else's: say so.
     status[linked & links.ambiguous] = Status.RAGU
     status[linked & links.ambiguous & foreign] = Status.NIK_MILIK_ORANG_LAIN
@@ -129,7 +136,7 @@ def result_rows(
     list_pkgs: Sequence[LoadedPackage],
     links: Sequence[Links],
     person: np.ndarray,
-    schema: Mapping[str, Any],
+    decision: Decision,
     seed: int | None,
 ) -> dict[str, ResultRows]:
     """Every record's status, ids and confidence band, as columns per package."""
@@ -147,7 +154,13 @@ def result_rows(
     for pkg, lk in zip(list_pkgs, links, strict=True):
         table = pkg.table
         status = list_status(
-            table.token_key("nik"), table.token_key("kk"), lk, person, owners, reg_kk
+            table.token_key("nik"),
+            table.token_key("kk"),
+            lk,
+            person,
+            owners,
+            reg_kk,
+            decision.action_bits,
         )
         sure = np.flatnonzero((lk.registry_index >= 0) & ~lk.ambiguous)
         target = lk.registry_index[sure]
@@ -158,18 +171,22 @@ def result_rows(
         list_match, list_dup = object_column(len(table)), object_column(len(table))
         list_match[sure], list_dup[sure] = match_id[who], dup_group[who]
         confidence = object_column(len(table))
-        confidence[sure] = confidence_bands(lk.bits[sure], schema)
+        confidence[sure] = confidence_bands(lk.bits[sure], decision)
         confidence[(lk.registry_index >= 0) & lk.ambiguous] = Confidence.RENDAH
+        confidence[status == Status.RAGU] = Confidence.RENDAH
         rows[str(pkg.path)] = ResultRows(table.record_id, status, list_match, list_dup, confidence)
 
     reg_linked = linked[person]
     status = object_column(len(registry), Status.NIK_BERBEDA)
+    best = np.full(len(registry), -np.inf)
+    np.maximum.at(best, person, reg_best_bits)  # a person's best link, on all its records
+    status[best[person] < decision.action_bits] = Status.RAGU
     status[reg_linked & reg_matched_same_nik] = Status.COCOK
     status[~reg_linked] = Status.TIDAK_DITEMUKAN
     status[np.bincount(person, minlength=len(registry))[person] > 1] = Status.GANDA
     confidence = object_column(len(registry))
     banded = reg_linked & np.isfinite(reg_best_bits)
-    confidence[banded] = confidence_bands(reg_best_bits[banded], schema)
+    confidence[banded] = confidence_bands(reg_best_bits[banded], decision)
     rows[str(registry_pkg.path)] = ResultRows(
         registry.record_id, status, match_id[person], dup_group[person], confidence
     )

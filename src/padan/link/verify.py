@@ -12,21 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from padan.core.errors import InputError, VerificationError
-from padan.core.schema import load_linkage_schema, schema_fingerprint
+from padan.core.schema import LinkageSchema, check_package_schema
 from padan.core.types import Manifest
 from padan.formats.package import read_package
 from padan.formats.records import RecordsTable, from_parquet
-from padan.owner.bloom import field_layouts
 from padan.trust.identity import Card
 
 
 @dataclass(slots=True)
 class LoadedPackage:
-    """A verified package: where it came from, its manifest, signer and records."""
+    """A verified package: where it came from, its manifest, signer, schema and records."""
 
     path: Path
     manifest: Manifest
     signer: Card
+    schema: LinkageSchema
     table: RecordsTable
 
 
@@ -44,16 +44,20 @@ def load_packages(paths: Sequence[Path], trusted: Mapping[str, Card]) -> list[Lo
     for path in paths:
         manifest, members, signer = read_package(path, trusted)
         schema_name = manifest_value(manifest, "schema")
-        if manifest.schema_fingerprint != schema_fingerprint(schema_name):
-            raise VerificationError(
-                f"{path.name}: made with a different linkage schema than this coordinator's "
-                f"'{schema_name}' (schema fingerprints differ)"
-            )
-        width = sum(f.n_bytes for f in field_layouts(load_linkage_schema(schema_name)))
-        table = from_parquet(members["records.parquet"], width)
+        # Packages before schema v2 do not name a version: they are version 1.
+        version = manifest.extra.get("schema_version", 1)
+        try:
+            schema = check_package_schema(schema_name, version, manifest.schema_fingerprint)
+        except VerificationError as exc:
+            raise VerificationError(f"{path.name}: package {exc}") from None
+        table = from_parquet(
+            members["records.parquet"],
+            schema.clk_bytes,
+            len(schema.scoped_tokens) * schema.scoped_token_bytes,
+        )
         if len(table) != manifest.record_count:
             raise VerificationError(f"{path.name}: record count differs from its manifest")
-        loaded.append(LoadedPackage(path, manifest, signer, table))
+        loaded.append(LoadedPackage(path, manifest, signer, schema, table))
     first = loaded[0]
     for pkg in loaded[1:]:
         if pkg.manifest.schema_fingerprint != first.manifest.schema_fingerprint:

@@ -1,15 +1,10 @@
 """Field-level Bloom filters (CLKs) with clkhash, one independent key per field.
 
-Each field of the linkage schema is a complete clkhash v3 schema. Its filter is made by
-clkhash with a key derived for that field only, and the record's CLK is the concatenation
-of its field filters (every field a multiple of 64 bits, so the coordinator can compare
-field by field on 64-bit words). Work is split into chunks over a process pool; chunk
-order is kept, so output is deterministic.
-
-A field spec may name a *salt* (``"salt": "birth_year"``): its filters are then keyed per
-salt value (key ``field_keys["<field>/<salt value>"]``), so equal values with different
-salts get unrelated filters. Rows carry the salt values after the field values, one per
-kind in :func:`salt_kinds` order.
+Each filter field of the linkage schema is a complete clkhash v3 schema. Its filter is
+made by clkhash with a key derived for that field only, and the record's CLK is the
+concatenation of its field filters (every field a multiple of 64 bits, so the coordinator
+can compare field by field on 64-bit words). Work is split into chunks over a process
+pool; chunk order is kept, so output is deterministic.
 """
 
 from __future__ import annotations
@@ -17,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,49 +21,10 @@ from clkhash.key_derivation import generate_key_lists
 from clkhash.schema import Schema, from_json_dict
 
 from padan.core.files import worker_pool
+from padan.core.schema import LinkageSchema
 
 CHUNK = 4096
 VALUE_CACHE = 100_000  # per field and process; bounds memory on huge inputs
-
-
-@dataclass(frozen=True, slots=True)
-class FieldLayout:
-    """Where one field's filter sits inside the concatenated CLK (in bytes and words)."""
-
-    name: str
-    offset_bytes: int
-    n_bytes: int
-
-    @property
-    def word_slice(self) -> slice:
-        """The field's 64-bit words inside a packed CLK row."""
-        return slice(self.offset_bytes // 8, (self.offset_bytes + self.n_bytes) // 8)
-
-
-def field_layouts(linkage_schema: Mapping[str, Any]) -> list[FieldLayout]:
-    """Byte layout of the concatenated CLK described by a linkage schema."""
-    layouts, offset = [], 0
-    for spec in linkage_schema["fields"]:
-        bits = spec["clkhash"]["clkConfig"]["l"]
-        if bits % 64:
-            raise ValueError(f"field {spec['name']}: l={bits} is not a multiple of 64")
-        layouts.append(FieldLayout(spec["name"], offset, bits // 8))
-        offset += bits // 8
-    return layouts
-
-
-def salt_kinds(linkage_schema: Mapping[str, Any]) -> list[str]:
-    """The salt kinds the schema's fields use, in first-use order (the extra row columns)."""
-    kinds: list[str] = []
-    for spec in linkage_schema["fields"]:
-        if spec.get("salt") and spec["salt"] not in kinds:
-            kinds.append(spec["salt"])
-    return kinds
-
-
-def salted_label(field: str, salt: str) -> str:
-    """The ``field_keys`` entry of a salted field's key for one salt value."""
-    return f"{field}/{salt}"
 
 
 class TokenFilters:
@@ -126,37 +81,18 @@ class TokenFilters:
 
 
 class FieldEncoder:
-    """Encodes rows of field values (then salt values) into concatenated field filters.
+    """Encodes rows of field values (schema order) into concatenated field filters.
 
-    ``field_keys`` is looked up by field name, or by :func:`salted_label` for a salted
-    field; one cached :class:`TokenFilters` is kept per (field, salt value).
+    ``field_keys`` is looked up by field name.
     """
 
-    def __init__(self, linkage_schema: Mapping[str, Any], field_keys: Mapping[str, bytes]):
-        self.layouts = field_layouts(linkage_schema)
-        self.width = sum(f.n_bytes for f in self.layouts)
-        self._field_keys = field_keys
-        self._specs = list(linkage_schema["fields"])
-        self._schemas = [from_json_dict(spec["clkhash"]) for spec in self._specs]
-        kinds = salt_kinds(linkage_schema)
-        # Row column holding each field's salt value (None: the field is not salted).
-        self._salt_cols = [
-            len(self._specs) + kinds.index(spec["salt"]) if spec.get("salt") else None
-            for spec in self._specs
-        ]
-        self._keys: dict[tuple[int, str], Any] = {}
-        self._filters: dict[tuple[int, str], TokenFilters] = {}
-        for col, salt_col in enumerate(self._salt_cols):
-            if salt_col is None:
-                self._token_filters(col, "")  # a missing key fails here, not mid-run
-
-    def _key_lists(self, col: int, salt: str) -> Any:
-        found = self._keys.get((col, salt))
-        if found is None:
-            name, schema = self._specs[col]["name"], self._schemas[col]
-            key = self._field_keys[salted_label(name, salt) if salt else name]
-            found = self._keys[col, salt] = generate_key_lists(
-                key,
+    def __init__(self, linkage_schema: LinkageSchema, field_keys: Mapping[str, bytes]):
+        self.layouts = linkage_schema.field_layouts
+        self.width = linkage_schema.clk_bytes
+        self._schemas = [from_json_dict(spec.clkhash()) for spec in linkage_schema.filters]
+        self._keys = [
+            generate_key_lists(
+                field_keys[spec.name],
                 len(schema.fields),
                 key_size=schema.kdf_key_size,
                 salt=schema.kdf_salt,
@@ -164,54 +100,44 @@ class FieldEncoder:
                 kdf=schema.kdf_type,
                 hash_algo=schema.kdf_hash,
             )
-        return found
+            for spec, schema in zip(linkage_schema.filters, self._schemas, strict=True)
+        ]
+        self._filters = [
+            TokenFilters(schema, keys)
+            for schema, keys in zip(self._schemas, self._keys, strict=True)
+        ]
 
-    def _token_filters(self, col: int, salt: str) -> TokenFilters:
-        found = self._filters.get((col, salt))
-        if found is None:
-            found = self._filters[col, salt] = TokenFilters(
-                self._schemas[col], self._key_lists(col, salt)
-            )
-        return found
-
-    def _place(self, rows: Sequence[Sequence[str]], encode_group: Callable) -> np.ndarray:
+    def _place(self, rows: Sequence[Sequence[str]], encode_field: Callable) -> np.ndarray:
         out = np.zeros((len(rows), self.width), dtype=np.uint8)
         for col, layout in enumerate(self.layouts):
-            salt_col = self._salt_cols[col]
-            # Rows with a value, grouped by salt value ("" for an unsalted field).
-            groups: dict[str, list[int]] = {}
-            for i, row in enumerate(rows):
-                if row[col]:
-                    groups.setdefault(row[salt_col] if salt_col is not None else "", []).append(i)
-            span = slice(layout.offset_bytes, layout.offset_bytes + layout.n_bytes)
-            for salt, present in groups.items():
-                out[present, span] = encode_group(col, salt, [rows[i][col] for i in present])
+            present = [i for i, row in enumerate(rows) if row[col]]
+            if present:
+                span = slice(layout.offset_bytes, layout.offset_bytes + layout.n_bytes)
+                out[present, span] = encode_field(col, [rows[i][col] for i in present])
         return out
 
     def encode(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
         """Return an ``(n, width)`` uint8 array; an empty value leaves its field all zero."""
-        return self._place(
-            rows, lambda col, salt, values: self._token_filters(col, salt).encode(values)
-        )
+        return self._place(rows, lambda col, values: self._filters[col].encode(values))
 
     def encode_reference(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
         """The same through clkhash's own per-record path (slow; kept for the equivalence test)."""
 
-        def group(col: int, salt: str, values: list[str]) -> np.ndarray:
+        def field(col: int, values: list[str]) -> np.ndarray:
             filters = stream_bloom_filters(
-                [[v] for v in values], self._key_lists(col, salt), self._schemas[col]
+                [[v] for v in values], self._keys[col], self._schemas[col]
             )
             return np.frombuffer(b"".join(f[0].tobytes() for f in filters), dtype=np.uint8).reshape(
                 len(values), -1
             )
 
-        return self._place(rows, group)
+        return self._place(rows, field)
 
 
 _worker_encoder: FieldEncoder | None = None
 
 
-def _init_worker(linkage_schema: Mapping[str, Any], field_keys: Mapping[str, bytes]) -> None:
+def _init_worker(linkage_schema: LinkageSchema, field_keys: Mapping[str, bytes]) -> None:
     global _worker_encoder
     _worker_encoder = FieldEncoder(linkage_schema, field_keys)
 
@@ -228,7 +154,7 @@ def _chunks(rows: Sequence[Sequence[str]]) -> Iterator[Sequence[Sequence[str]]]:
 
 @contextlib.contextmanager
 def field_encoder_pool(
-    linkage_schema: Mapping[str, Any],
+    linkage_schema: LinkageSchema,
     field_keys: Mapping[str, bytes],
     workers: int | None = None,
 ) -> Iterator[Callable[[Sequence[Sequence[str]]], np.ndarray]]:
@@ -238,7 +164,7 @@ def field_encoder_pool(
     runs the whole per-row path in its workers instead.
     """
     workers = workers or os.cpu_count() or 1
-    width = sum(f.n_bytes for f in field_layouts(linkage_schema))
+    width = linkage_schema.clk_bytes
     encoder_args = (linkage_schema, field_keys)
 
     def assemble(parts: Iterable[np.ndarray]) -> np.ndarray:

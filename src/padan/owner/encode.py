@@ -2,7 +2,8 @@
 
 Every input row is either encoded or listed in the rejects file with a reason
 (rows read = encoded + rejected). The package holds only random record ids, field-level
-Bloom filters, keyed tokens and keyed blocking keys, in shuffled order.
+Bloom filters of free text, keyed exact tokens, keyed blocking keys and the
+comparison-level tokens bound to them, in shuffled order.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -26,18 +26,25 @@ from padan import __version__
 from padan.core.errors import InputError, VerificationError
 from padan.core.files import atomic_open, atomic_path, worker_pool
 from padan.core.schema import (
+    Labels,
+    LinkageSchema,
     load_linkage_schema,
-    schema_fingerprint,
     schema_named_by_fingerprint,
 )
 from padan.core.types import Record, Rejected, Role, SourceRow
 from padan.formats.package import write_package
 from padan.formats.records import ID_BYTES, RecordsTable, to_parquet
-from padan.owner.bloom import FieldEncoder, salt_kinds
-from padan.owner.features import BLOCK_SOURCES, FIELD_SOURCES, has_linkage_data, token_values
+from padan.owner.bloom import FieldEncoder
+from padan.owner.features import (
+    BLOCK_SOURCES,
+    FIELD_SOURCES,
+    has_linkage_data,
+    level_values,
+    token_values,
+)
 from padan.owner.profiles import resolve_profile
 from padan.owner.records import RecordBuilder, open_records
-from padan.owner.tokens import Tokenizer
+from padan.owner.tokens import LevelTokenizer, Tokenizer
 from padan.trust.identity import Identity
 from padan.trust.secret import LinkageSecret, derive_key, key_check_value
 
@@ -75,57 +82,39 @@ def sibling_paths(package: Path) -> tuple[Path, Path]:
     return stem.with_name(stem.name + ".keymap.parquet"), stem.with_name(stem.name + ".rejects.csv")
 
 
-UNKNOWN_SALT = "unknown"
-SALT_SOURCES: dict[str, Callable[[Record], str]] = {
-    # Stable and rarely wrong on either side; a record without a birth date shares one salt.
-    "birth_year": lambda r: str(r.birth_date.year) if r.birth_date else UNKNOWN_SALT,
-}
-"""Salt values of a record, by the ``salt`` names used in a linkage schema's field specs."""
+def field_keys(secret: LinkageSecret, schema: LinkageSchema) -> dict[str, bytes]:
+    """Bloom-filter keys by field name (label ``clk/<field>``)."""
+    return {f.name: derive_key(secret, Labels.filter(f.name)) for f in schema.filters}
 
 
-class FieldKeys(dict[str, bytes]):
-    """Bloom-filter keys by field name (label ``clk/<field>``), and for salted fields by
-    ``<field>/<salt value>`` (label ``clk/<field>/<salt value>``), derived on first use.
-
-    Salt values are only known record by record, so their keys are derived lazily, in
-    whichever encoder process meets them first; every process derives the same key.
-    """
-
-    def __init__(self, secret: LinkageSecret, schema: Mapping[str, Any]):
-        super().__init__()
-        self.secret = secret
-        for spec in schema["fields"]:
-            if not spec.get("salt"):
-                self[spec["name"]] = derive_key(secret, f"clk/{spec['name']}")
-
-    def __missing__(self, label: str) -> bytes:
-        key = self[label] = derive_key(self.secret, f"clk/{label}")
-        return key
-
-
-def field_rows(records: Sequence[Record], schema: Mapping[str, Any]) -> list[list[str]]:
-    """The encoder's input rows: each field's value, then each salt kind's value."""
-    sources = [FIELD_SOURCES[f["source"]] for f in schema["fields"]]
-    sources += [SALT_SOURCES[kind] for kind in salt_kinds(schema)]
+def field_rows(records: Sequence[Record], schema: LinkageSchema) -> list[list[str]]:
+    """The filter encoder's input rows: each filter field's value, in schema order."""
+    sources = [FIELD_SOURCES[f.source] for f in schema.filters]
     return [[source(r) for source in sources] for r in records]
 
 
 class _Keys:
     """All keys an encoder needs, derived from the linkage secret with distinct labels."""
 
-    def __init__(self, secret: LinkageSecret, schema: Mapping[str, Any]):
-        self.fields = FieldKeys(secret, schema)
-        self.tokens = {k: Tokenizer(derive_key(secret, f"token/{k}")) for k in schema["tokens"]}
-        self.blocks = {
-            k: Tokenizer(derive_key(secret, f"block/{k}")) for k in schema["blocking"]["keys"]
+    def __init__(self, secret: LinkageSecret, schema: LinkageSchema):
+        self.fields = field_keys(secret, schema)
+        self.tokens = {
+            k: Tokenizer(derive_key(secret, Labels.token(k))) for k in schema.exact_tokens
         }
-        self.salts = {k: Tokenizer(derive_key(secret, f"salt/{k}")) for k in salt_kinds(schema)}
+        self.blocks = {
+            k: Tokenizer(derive_key(secret, Labels.block(k))) for k in schema.blocking.keys
+        }
+        self.levels = LevelTokenizer(
+            {k: derive_key(secret, Labels.level_token(k)) for k in schema.scoped_tokens},
+            derive_key(secret, Labels.scope()),
+            schema.scoped_token_bytes,
+        )
 
 
 def encode_records(
     records: Sequence[Record],
     keys: _Keys,
-    schema: Mapping[str, Any],
+    schema: LinkageSchema,
     encoder: FieldEncoder,
 ) -> RecordsTable:
     """Encode records (all with linkage data) into a table with fresh random record ids."""
@@ -142,14 +131,10 @@ def encode_records(
         kind: tokenizer.block_keys(BLOCK_SOURCES[kind](r) for r in records)
         for kind, tokenizer in keys.blocks.items()
     }
-    # Keyed salt tokens tell the coordinator which salted filters are comparable.
-    salts = {
-        kind: tokenizer.block_keys(SALT_SOURCES[kind](r) for r in records)
-        for kind, tokenizer in keys.salts.items()
-    }
+    scoped = keys.levels.scoped([level_values(r) for r in records], blocks)
     ids = np.frombuffer(os.urandom(ID_BYTES * len(records)), dtype=np.uint8)
     ids = ids.reshape(len(records), ID_BYTES).copy()
-    return RecordsTable(ids, clk, tokens, blocks, salts)
+    return RecordsTable(ids, clk, tokens, blocks, scoped)
 
 
 _FileProfile = tuple[tuple[str, ...], str, tuple[tuple[str, str], ...]]
@@ -171,7 +156,7 @@ class _ChunkEncoder:
     """One process's encoder: keys, caches, and the whole per-row path (validate,
     normalise, filters, tokens, blocking keys), so every core does all of it."""
 
-    def __init__(self, secret: LinkageSecret, schema: Mapping[str, Any]):
+    def __init__(self, secret: LinkageSecret, schema: LinkageSchema):
         self.schema = schema
         self.keys = _Keys(secret, schema)
         self.encoder = FieldEncoder(schema, self.keys.fields)
@@ -199,7 +184,7 @@ class _ChunkEncoder:
 _worker: _ChunkEncoder | None = None
 
 
-def _init_worker(secret: LinkageSecret, schema: Mapping[str, Any]) -> None:
+def _init_worker(secret: LinkageSecret, schema: LinkageSchema) -> None:
     global _worker
     _worker = _ChunkEncoder(secret, schema)
 
@@ -228,7 +213,7 @@ def _chunked_inputs(
 def _encode_chunks(
     chunks: Iterator[tuple[_FileProfile, list[SourceRow]]],
     secret: LinkageSecret,
-    schema: Mapping[str, Any],
+    schema: LinkageSchema,
     workers: int,
 ) -> Iterator[_Chunk]:
     """Encoded chunks in input order; at most a few chunks in flight (bounded memory)."""
@@ -246,21 +231,22 @@ def _encode_chunks(
             yield in_flight.popleft().result()
 
 
-def _concat(parts: list[RecordsTable], schema: Mapping[str, Any], width: int) -> RecordsTable:
+def _concat(parts: list[RecordsTable], schema: LinkageSchema) -> RecordsTable:
     if not parts:
+        scoped_width = len(schema.scoped_tokens) * schema.scoped_token_bytes
         return RecordsTable(
             np.zeros((0, ID_BYTES), np.uint8),
-            np.zeros((0, width), np.uint8),
-            {k: np.zeros((0, 16), np.uint8) for k in schema["tokens"]},
-            {k: np.zeros(0, np.uint64) for k in schema["blocking"]["keys"]},
-            {k: np.zeros(0, np.uint64) for k in salt_kinds(schema)},
+            np.zeros((0, schema.clk_bytes), np.uint8),
+            {k: np.zeros((0, 16), np.uint8) for k in schema.exact_tokens},
+            {k: np.zeros(0, np.uint64) for k in schema.blocking.keys},
+            {k: np.zeros((0, scoped_width), np.uint8) for k in schema.blocking.keys},
         )
     return RecordsTable(
         np.concatenate([p.record_id for p in parts]),
         np.concatenate([p.clk for p in parts]),
         {k: np.concatenate([p.tokens[k] for p in parts]) for k in parts[0].tokens},
         {k: np.concatenate([p.blocks[k] for p in parts]) for k in parts[0].blocks},
-        {k: np.concatenate([p.salts[k] for p in parts]) for k in parts[0].salts},
+        {k: np.concatenate([p.scoped[k] for p in parts]) for k in parts[0].scoped},
     )
 
 
@@ -319,7 +305,7 @@ def encode_files(
     # By default the schema is the one the secret was made for.
     schema_name = schema_name or schema_named_by_fingerprint(secret.schema_fingerprint)
     schema = load_linkage_schema(schema_name)
-    if secret.schema_fingerprint != schema_fingerprint(schema_name):
+    if secret.schema_fingerprint != schema.fingerprint:
         raise VerificationError(
             f"the linkage secret was made for another linkage schema than '{schema_name}'"
         )
@@ -339,8 +325,7 @@ def encode_files(
         if progress:
             progress(chunk.rows)
 
-    width = sum(f["clkhash"]["clkConfig"]["l"] // 8 for f in schema["fields"])
-    table = _concat(parts, schema, width)
+    table = _concat(parts, schema)
     # Shuffle so the package order reveals nothing about the source order.
     order = np.argsort(np.frombuffer(os.urandom(8 * len(table)), dtype=np.uint64), kind="stable")
     table = table.take(order)
@@ -355,10 +340,11 @@ def encode_files(
             "dataset": out.stem,
             "record_count": len(table),
             "schema": schema_name,
-            "schema_fingerprint": schema_fingerprint(schema_name),
+            "schema_version": schema.version,
+            "schema_fingerprint": schema.fingerprint,
             "secret_id": secret.secret_id,
             "key_check": key_check_value(secret),
-            "clk_bytes": width,
+            "clk_bytes": schema.clk_bytes,
             "tool_version": __version__,
         },
         {"records.parquet": to_parquet(table)},

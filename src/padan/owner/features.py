@@ -6,9 +6,11 @@ Bloom filters and HMAC tokens locally, so no value computed here ever leaves its
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from padan.core.types import Record
+from padan.owner.identifiers import nik_date_part
 from padan.owner.phonetic import soundex
 
 BABY_OF = "name_baby_of"
@@ -31,14 +33,26 @@ def _mother_name(r: Record) -> str:
     return (r.name or "") if is_baby_of(r) else r.mother_name or ""
 
 
-def _nik_digits(r: Record) -> str:
+def _compared_nik(r: Record) -> str:
     # A baby's row usually carries the mother's NIK: it must not pull the row towards
     # the mother, so it is left out of the similarity (the exact token still reports it).
     return "" if is_baby_of(r) else r.nik_prefix or ""
 
 
-def _birth_date(r: Record) -> str:
-    return r.birth_date.strftime("%d%m%Y") if r.birth_date else ""
+def birth_date_and_sex(r: Record) -> tuple[dt.date | None, str | None]:
+    """The record's birth date and sex; the NIK's date part fills either when missing.
+
+    The NIK's date and sex are never compared beside the birth-date field (that would
+    count one piece of evidence twice); they stand in only where the field is empty.
+    """
+    date, sex = r.birth_date, r.sex
+    nik = _compared_nik(r)
+    if (date is None or sex is None) and len(nik) >= 12:
+        decoded = nik_date_part(nik[6:12])
+        if decoded is not None:
+            sex = sex or decoded[0]
+            date = date or decoded[1]
+    return date, sex
 
 
 # Words that start many addresses (normalise spells the abbreviations out) and say little.
@@ -63,10 +77,6 @@ def _address_numbers_value(r: Record) -> str:
 
 FIELD_SOURCES: dict[str, Callable[[Record], str]] = {
     "name": _name,
-    "birth_date_ddmmyyyy": _birth_date,
-    "sex": lambda r: r.sex or "",
-    "nik_digits": _nik_digits,
-    "kk_digits": lambda r: r.kk or "",
     "birth_place": lambda r: r.birth_place or "",
     "mother_name": _mother_name,
     "address": lambda r: " ".join(
@@ -85,36 +95,38 @@ def _name_tokens(r: Record) -> list[str]:
     return (_name(r) or _mother_name(r)).split()
 
 
-def _unordered_birth_date(r: Record) -> str | None:
-    # Day and month sorted: a day/month swap lands in the same block.
-    if not r.birth_date:
+def _initials(r: Record) -> str | None:
+    tokens = _name_tokens(r)
+    return tokens[0][:2] if tokens else None
+
+
+def _unordered_birth_date_name(r: Record) -> str | None:
+    # Day and month sorted (a day/month swap lands in the same block), with the name's
+    # first two letters: a date alone is a ~25,000-value class in a city.
+    initials = _initials(r)
+    if not r.birth_date or not initials:
         return None
     d, m = sorted((r.birth_date.day, r.birth_date.month))
-    return f"{r.birth_date.year}:{d}:{m}"
+    return f"{r.birth_date.year}:{d}:{m}:{initials}"
 
 
 def _date_and_initials(parts: str) -> Callable[[Record], str | None]:
     """Two of year/month/day plus the name's first two letters: one date part may be wrong."""
 
     def key(r: Record) -> str | None:
-        tokens = _name_tokens(r)
-        if not r.birth_date or not tokens:
+        initials = _initials(r)
+        if not r.birth_date or not initials:
             return None
         values = {"y": r.birth_date.year, "m": r.birth_date.month, "d": r.birth_date.day}
-        return ":".join(str(values[p]) for p in parts) + ":" + tokens[0][:2]
+        return ":".join(str(values[p]) for p in parts) + ":" + initials
 
     return key
 
 
-def _nik_date(r: Record) -> str | None:
-    nik = "" if is_baby_of(r) else r.nik_prefix or ""
-    return nik[6:12] if len(nik) >= 12 else None
-
-
-def _nik15(r: Record) -> str | None:
-    # 15 digits survive Excel's precision loss and every NIK-equal pair shares them.
-    nik = r.nik_prefix or ""
-    return nik[:15] if len(nik) >= 15 else None
+def _nik_date_name(r: Record) -> str | None:
+    # Two NIKs of one person (NIK ganda) share the date part, not region or serial.
+    nik, initials = _compared_nik(r), _initials(r)
+    return f"{nik[6:12]}:{initials}" if len(nik) >= 12 and initials else None
 
 
 def _name_year(r: Record) -> str | None:
@@ -177,12 +189,12 @@ def _address_last_name(r: Record) -> str | None:
 
 
 BLOCK_SOURCES: dict[str, Callable[[Record], str | None]] = {
-    "birth_date_unordered": _unordered_birth_date,
+    "nik": lambda r: _compared_nik(r) if len(_compared_nik(r)) == 16 else None,
+    "birth_date_name": _unordered_birth_date_name,
     "birth_ym_name": _date_and_initials("ym"),
     "birth_yd_name": _date_and_initials("yd"),
     "birth_md_name": _date_and_initials("md"),
-    "nik_date": _nik_date,
-    "nik15": _nik15,
+    "nik_date_name": _nik_date_name,
     "name_year": _name_year,
     "name_sorted": _name_sorted,
     "name_prefixes": _name_prefixes,
@@ -197,8 +209,58 @@ BLOCK_SOURCES: dict[str, Callable[[Record], str | None]] = {
 
 
 def token_values(record: Record) -> dict[str, str | None]:
-    """Values for the exact keyed tokens: the full NIK and No. KK (None when unusable)."""
+    """Values for the global exact tokens: the full NIK and No. KK (None when unusable)."""
     return {"nik": record.nik, "kk": record.kk}
+
+
+def _region_serial(nik: str) -> str | None:
+    # Region (6) and serial (4) of a NIK, without its date part.
+    return nik[:6] + nik[12:16] if len(nik) == 16 else None
+
+
+def level_values(r: Record) -> dict[str, str | None]:
+    """Values of the comparison-level token kinds (None when not available).
+
+    Birth date with sex (exact, exact without sex, day/month swapped, two of three date
+    parts equal: a typo or a year off by one); the NIK (whole) and its region and serial
+    part without the date (exact; first nine digits — an Excel-truncated NIK —; serial
+    digits sorted — a transposition); the No. KK. The owner keys these and binds them to
+    a block: see ``encode``.
+    """
+    date, sex = birth_date_and_sex(r)
+    out: dict[str, str | None] = dict.fromkeys(LEVEL_KINDS)
+    if date is not None:
+        d, m, y = date.day, date.month, date.year
+        out["date"] = f"{d}:{m}:{y}"
+        out["date_sex"] = f"{d}:{m}:{y}:{sex}" if sex else None
+        out["date_swap"] = "{}:{}:{}".format(*sorted((d, m)), y)
+        out["date_dm"], out["date_dy"], out["date_my"] = f"{d}:{m}", f"{d}:{y}", f"{m}:{y}"
+    nik = _compared_nik(r)
+    rs = _region_serial(nik)
+    if rs is not None:
+        out["nik_full"] = nik
+        out["nik_rs"] = rs
+        out["nik_rs_sorted"] = rs[:6] + "".join(sorted(rs[6:]))
+    if len(nik) >= 15:
+        out["nik_rs9"] = nik[:6] + nik[12:15]  # what Excel's 15 digits keep of region+serial
+    out["kk_full"] = r.kk
+    return out
+
+
+LEVEL_KINDS: tuple[str, ...] = (
+    "date_sex",
+    "date",
+    "date_swap",
+    "date_dm",
+    "date_dy",
+    "date_my",
+    "nik_full",
+    "nik_rs",
+    "nik_rs9",
+    "nik_rs_sorted",
+    "kk_full",
+)
+"""Comparison-level token kinds, by the names used in ``schemas/linkage``."""
 
 
 def has_linkage_data(record: Record) -> bool:

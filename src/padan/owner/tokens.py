@@ -9,9 +9,11 @@ collisions within a block join, and less to attack than a full digest.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
+
+from padan.trust.prf import bind_to_scope
 
 TOKEN_BYTES = 16
 CACHE_LIMIT = 200_000  # distinct block values kept per kind
@@ -51,3 +53,31 @@ class Tokenizer:
     def block_keys(self, values: Iterable[str | None]) -> np.ndarray:
         """64-bit keyed block keys as uint64; 0 marks a missing key."""
         return np.fromiter(map(self.block_key, values), dtype=np.uint64)
+
+
+class LevelTokenizer:
+    """Comparison-level tokens of every level kind, bound to the blocks they travel with.
+
+    Each kind (``date_dm``, ``nik_rs``, …) is first keyed on its own (a 64-bit HMAC under
+    the kind's key), then bound to each blocking key's value with the scope key
+    (:func:`padan.trust.prf.bind_to_scope`): inside one block equal values give equal
+    tokens, across blocks nothing can be joined.
+    """
+
+    def __init__(self, kind_keys: Mapping[str, bytes], scope_key: bytes, n_bytes: int):
+        self.kinds = list(kind_keys)
+        self._tokenizers = [Tokenizer(kind_keys[k]) for k in self.kinds]
+        self._scope_key = scope_key
+        self._n_bytes = n_bytes
+
+    def scoped(
+        self, values: Sequence[Mapping[str, str | None]], blocks: Mapping[str, np.ndarray]
+    ) -> dict[str, np.ndarray]:
+        """Per blocking key: ``(n, kinds * n_bytes)`` uint8 level tokens (0 bytes: none)."""
+        base = np.zeros((len(values), len(self.kinds)), dtype=np.uint64)
+        for k, (kind, tokenizer) in enumerate(zip(self.kinds, self._tokenizers, strict=True)):
+            base[:, k] = tokenizer.block_keys(v[kind] for v in values)
+        return {
+            block: bind_to_scope(self._scope_key, scope, base, self._n_bytes)
+            for block, scope in blocks.items()
+        }

@@ -113,8 +113,10 @@ STATUS_TEXTS: Mapping[Status, StatusText] = {
     Status.RAGU: StatusText(
         "Ragu-ragu",
         "Uncertain: needs a person to decide",
-        "Ragu-ragu: ada lebih dari satu kemungkinan orang, atau kemiripannya kurang kuat. "
-        "Petugas perlu memeriksa dengan KTP/KK warga.",
+        "Ragu-ragu: ada lebih dari satu kemungkinan orang, atau kemiripannya belum cukup "
+        "kuat untuk mengubah data. Jangan ubah NIK atau No. KK berdasarkan daftar ini: "
+        "cocokkan nama, tanggal lahir, nama ibu dan alamat dengan KTP/KK warga, lalu "
+        "periksa NIK dan No. KK-nya.",
         "Ragu-ragu: ada lebih dari satu kemungkinan orang, atau kemiripannya kurang kuat. "
         "Perlu diperiksa petugas sebelum dipakai.",
     ),
