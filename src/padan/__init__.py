@@ -10,10 +10,9 @@ Names load on first use (PEP 562), so ``import padan`` stays light.
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
-__version__ = version("padan")
+from padan.core.version import __version__ as __version__
 
 __all__ = [
     "EncodeSummary",
@@ -56,7 +55,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
+    if name in __all__:  # the public API loads on first use
         from padan import api
 
         return getattr(api, name)

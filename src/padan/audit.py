@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from padan import __version__
 from padan.core.errors import InputError, PadanError, VerificationError
+from padan.core.version import __version__
 
 AUDIT_LOG_NAME = "padan-audit.jsonl"
 GENESIS = "0" * 64

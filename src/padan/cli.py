@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from padan import __version__
 from padan.core.errors import PadanError
+from padan.core.version import __version__
 
 P = ParamSpec("P")
 T = TypeVar("T")
