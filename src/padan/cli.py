@@ -9,7 +9,7 @@ import contextlib
 import dataclasses
 import functools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from inspect import Parameter, signature
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
@@ -565,11 +565,63 @@ def evaluate(
 ) -> None:
     """Score worklists against synthetic ground truth (precision, recall, F1)."""
     from padan.api import evaluate as run_evaluation
-    from padan.synth.evaluate import evaluation_tables
 
     result = run_evaluation(truth, worklist, json_path=json_out)
-    for table in evaluation_tables(result):
+    for table in _evaluation_tables(result):
         console.print(table)
+
+
+def _evaluation_tables(evaluation) -> list[Table]:  # a padan.synth.evaluate.Evaluation
+    """Rich tables for the terminal: worklists, overall scores, per status, per damage."""
+    sources = _table("Worklists", ("file", "side", "rows", "not in truth"), text_columns=2)
+    for w in evaluation.worklists:
+        sources.add_row(w.name, w.dataset, str(w.rows), str(w.unknown))
+
+    overall = _table(
+        "Accuracy against truth",
+        ("", "precision", "recall", "F1", "predicted", "true", "correct"),
+        text_columns=1,
+    )
+    for name, score in [
+        ("links (list ↔ registry)", evaluation.link),
+        ("list duplicates (pairs)", evaluation.list_duplicates),
+        ("NIK ganda (registry pairs)", evaluation.nik_ganda),
+    ]:
+        overall.add_row(
+            name,
+            *map(_ratio, (score.precision, score.recall, score.f1)),
+            *map(str, (score.predicted, score.relevant, score.correct)),
+        )
+
+    statuses = _table(
+        "Per status",
+        ("side", "status", "rows", "findable", "linked", "correct", "precision"),
+        text_columns=2,
+    )
+    for s in evaluation.statuses:
+        counts = map(str, (s.rows, s.findable, s.linked, s.correct))
+        statuses.add_row(s.dataset, s.status, *counts, _ratio(s.precision))
+
+    errors = _table(
+        "List rows per kind of damage",
+        ("damage", "rows", "findable", "linked correctly", "recall"),
+        text_columns=1,
+    )
+    for e in evaluation.errors:
+        errors.add_row(e.error, *map(str, (e.rows, e.findable, e.correct)), _ratio(e.recall))
+    return [sources, overall, statuses, errors]
+
+
+def _table(title: str, columns: Sequence[str], *, text_columns: int) -> Table:
+    """A table whose first ``text_columns`` columns are text and the rest numbers."""
+    table = Table(title=title)
+    for index, name in enumerate(columns):
+        table.add_column(name, justify="left" if index < text_columns else "right")
+    return table
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
 
 
 # --- disclose / apply (correction round under a PKS) ------------------------------------
@@ -682,7 +734,6 @@ def demo(
     import tempfile
 
     from padan.demo import run_demo
-    from padan.synth.evaluate import evaluation_tables
 
     with contextlib.ExitStack() as stack:
         if workdir is None:
@@ -697,7 +748,7 @@ def demo(
             files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
             holds.add_row(org, "\n".join(files))
         console.print(holds)
-        for table in evaluation_tables(result.evaluation):
+        for table in _evaluation_tables(result.evaluation):
             console.print(table)
         link_f1 = result.evaluation.link.f1 or 0.0
         console.print(
