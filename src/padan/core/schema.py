@@ -335,3 +335,4 @@ def schema_named_by_fingerprint(fingerprint: str) -> str:
         "the linkage secret was made for a linkage schema this padan does not have "
         "(an older padan's secret: make a new secret with this padan)"
     )
+

@@ -356,8 +356,9 @@ def _passphrase_key(passphrase: str, salt: bytes, n: int) -> bytes:
     return kdf.derive(passphrase.encode("utf-8"))
 
 
-def _checksum(body: Mapping[str, Any]) -> str:
-    # Tells accidental damage apart from a wrong passphrase (AES-GCM alone cannot).
+def key_file_checksum(body: Mapping[str, Any]) -> str:
+    """SHA-256 of a key file's body: tells accidental damage apart from a wrong
+    passphrase (AES-GCM alone cannot)."""
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
@@ -398,7 +399,7 @@ def save_identity(
     sealed = aead.encrypt(nonce, identity.private_material(), canonical_json(header))
     body = {**header, "private": _b64(sealed)}
     with atomic_open(key_path, file_mode=0o600) as handle:
-        json.dump({**body, "checksum": _checksum(body)}, handle, indent=2, sort_keys=True)
+        json.dump({**body, "checksum": key_file_checksum(body)}, handle, indent=2, sort_keys=True)
         handle.write("\n")
     with atomic_open(card_path, file_mode=0o644) as handle:  # public: meant to be shared
         handle.write(card.to_json())
@@ -428,7 +429,7 @@ def _read_key_file(path: Path) -> _KeyFile:
     if not isinstance(data, dict) or data.get("format") != KEY_FORMAT:
         raise VerificationError(damaged)
     checksum = data.pop("checksum", None)
-    if checksum != _checksum(data):
+    if checksum != key_file_checksum(data):
         raise VerificationError(f"{damaged} (checksum mismatch)")
     try:
         header = {name: data[name] for name in ("format", "card", "kdf", "cipher")}

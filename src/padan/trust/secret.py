@@ -60,6 +60,7 @@ class LinkageSecret:
     maker: str
     recipients: tuple[str, ...]
     created: str = ""
+    source: Path | None = dataclasses.field(default=None, compare=False)  # the sealed file
 
 
 def _public_fields(secret: LinkageSecret) -> dict[str, Any]:
@@ -162,6 +163,7 @@ def load_secret(path: str | os.PathLike[str], identity: Identity) -> LinkageSecr
             maker=data["maker"],
             recipients=tuple(data["recipients"]),
             created=data["created"],
+            source=path,
         )
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, binascii.Error):
         raise VerificationError(f"{path}: the sealed content is not a padan secret") from None

@@ -130,7 +130,7 @@ def test_key_file_with_swapped_card_is_refused(tmp_path, dinkes, dukcapil):
     data = json.loads(key_path.read_text())
     data.pop("checksum")
     data["card"] = dukcapil.card.to_dict()
-    data["checksum"] = identity_module._checksum(data)
+    data["checksum"] = identity_module.key_file_checksum(data)
     key_path.write_text(json.dumps(data))
     with pytest.raises(VerificationError):
         load_identity(key_path, PASSPHRASE)
