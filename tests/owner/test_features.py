@@ -4,7 +4,7 @@ import datetime as dt
 
 from padan.core.schema import load_linkage_schema
 from padan.core.types import Record, RowRef
-from padan.owner.features import BLOCK_SOURCES, FIELD_SOURCES
+from padan.owner.features import BLOCK_SOURCES, FIELD_SOURCES, LEVEL_KINDS
 
 
 def _record(**values) -> Record:
@@ -12,10 +12,11 @@ def _record(**values) -> Record:
 
 
 def test_every_schema_key_and_field_has_a_source():
-    schema = load_linkage_schema("padan-v1")
-    assert set(schema["blocking"]["keys"]) <= set(BLOCK_SOURCES)
-    assert set(schema["blocking"]["involves"]) == set(schema["blocking"]["keys"])
-    assert {f["source"] for f in schema["fields"]} <= set(FIELD_SOURCES)
+    schema = load_linkage_schema()
+    assert set(schema.blocking.keys) <= set(BLOCK_SOURCES)
+    assert set(schema.blocking.involves) == set(schema.blocking.keys)
+    assert {f.source for f in schema.filters} <= set(FIELD_SOURCES)
+    assert set(schema.scoped_tokens) == set(LEVEL_KINDS)
 
 
 def test_address_numbers_field_and_keys():
@@ -62,7 +63,7 @@ def test_street_key_survives_a_missing_house_number_and_transposed_postcode():
     # address_house and address_numbers both miss the dropped house number.
     for other in ("address_house", "address_numbers"):
         assert BLOCK_SOURCES[other](org) != BLOCK_SOURCES[other](no_house)
-    assert "address_street" in load_linkage_schema("padan-v1")["blocking"]["keys"]
+    assert "address_street" in load_linkage_schema().blocking.keys
 
 
 def test_street_key_needs_a_postcode_not_a_house_number():

@@ -214,7 +214,7 @@ def test_cli_secret_new_and_show(tmp_path, keys_dir, dinkes):
         "disdukcapil-serang.secret",
     ]
     secret = load_secret(out / "dinkes-serang.secret", dinkes)
-    assert secret.schema_fingerprint == schema_fingerprint("padan-v1")
+    assert secret.schema_fingerprint == schema_fingerprint()
 
     shown = CliRunner().invoke(app, ["secret", "show", str(out / "dinkes-serang.secret")])
     assert shown.exit_code == 0, shown.output

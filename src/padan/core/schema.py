@@ -302,9 +302,13 @@ def _schema_data(name: str) -> Mapping[str, Any]:
 
 
 @cache
+def _parsed(name: str) -> LinkageSchema:
+    return parse_linkage_schema(copy.deepcopy(dict(_schema_data(name))))
+
+
 def load_linkage_schema(name: str = DEFAULT_SCHEMA) -> LinkageSchema:
     """The shipped linkage schema ``schemas/linkage/NAME.json``, parsed once."""
-    return parse_linkage_schema(copy.deepcopy(dict(_schema_data(name))))
+    return _parsed(name)
 
 
 def schema_fingerprint(name: str = DEFAULT_SCHEMA) -> str:
@@ -335,4 +339,3 @@ def schema_named_by_fingerprint(fingerprint: str) -> str:
         "the linkage secret was made for a linkage schema this padan does not have "
         "(an older padan's secret: make a new secret with this padan)"
     )
-
