@@ -16,7 +16,7 @@ from padan.formats.result import read_result
 from padan.link.candidates import candidate_pairs
 from padan.link.comparison import compare_pairs
 from padan.link.dask_runner import DaskRunner, parse_cluster, read_partition, write_partition
-from padan.link.pairing import LocalRunner, count_pairs, plan_pairs
+from padan.link.pairing import Comparer, LocalRunner, count_pairs, plan_pairs
 from padan.link.run import decide, link_run
 from padan.link.verify import load_packages
 from padan.owner.encode import encode_files
@@ -130,7 +130,7 @@ def test_each_candidate_pair_counts_once_as_in_the_union_of_keys(packages, parti
     loaded = load_packages(packages, parties.trusted)
     registry = next(p.table for p in loaded if p.manifest.role == "registry")
     lists = [p.table for p in loaded if p.manifest.role == "list"]
-    schema = load_linkage_schema("padan-v1")
+    schema = load_linkage_schema()
     cap = 6  # small enough that some blocks are skipped as oversized
     expected = []
     for table in lists:
@@ -139,10 +139,10 @@ def test_each_candidate_pair_counts_once_as_in_the_union_of_keys(packages, parti
     *_, within = candidate_pairs(registry.blocks, None, cap)
     assert sum(within.oversized_blocks.values()) > 0
     for plan, reference in (
-        (plan_pairs(lists, registry, list(registry.blocks), cap), expected),
-        (plan_pairs([registry], None, list(registry.blocks), cap), [within]),
+        (plan_pairs(lists, registry, schema, cap), expected),
+        (plan_pairs([registry], None, schema, cap), [within]),
     ):
-        counts = count_pairs(plan, LocalRunner(partition_records=200), schema)
+        counts = count_pairs(plan, LocalRunner(partition_records=200), Comparer(schema))
         assert counts.candidates.pairs == sum(r.candidate_pairs for r in reference)
         assert counts.stats.keyless_records == sum(r.keyless_records for r in reference)
         for name in ("pairs_per_key", "blocks_per_key", "oversized_blocks", "skipped_pairs"):
@@ -157,8 +157,8 @@ def test_partition_files_round_trip(tmp_path: Path, packages, parties) -> None:
     registry = next(p.table for p in loaded if p.manifest.role == "registry")
     lists = [p.table for p in loaded if p.manifest.role == "list"]
     for plan in (
-        plan_pairs(lists, registry, list(registry.blocks), 40_000),
-        plan_pairs([registry], None, list(registry.blocks), 40_000),
+        plan_pairs(lists, registry, load_linkage_schema(), 40_000),
+        plan_pairs([registry], None, load_linkage_schema(), 40_000),
     ):
         part = plan.partition(3, 1, 2)
         path = tmp_path / "part.parquet"
@@ -168,11 +168,9 @@ def test_partition_files_round_trip(tmp_path: Path, packages, parties) -> None:
         assert (back.b is None) == (part.b is None)
         for ours, theirs in sides:
             assert len(ours.index) > 0
-            for name in ("index", "words", "keys"):
+            for name in ("index", "words", "keys", "levels"):
                 np.testing.assert_array_equal(getattr(theirs, name), getattr(ours, name))
-            assert theirs.salts.keys() == ours.salts.keys()
-            for kind in ours.salts:
-                np.testing.assert_array_equal(theirs.salts[kind], ours.salts[kind])
+            assert ours.levels.any()
 
 
 def _first(marker: Path) -> bool:

@@ -12,7 +12,10 @@ from padan.link.assignment import Links
 from padan.link.statuses import NikOwners, list_status
 
 
-def _reference_status(nik, kk, target, ambiguous, person, reg_nik, reg_kk) -> Status:
+ACTION = 6.0
+
+
+def _reference_status(nik, kk, target, ambiguous, confident, person, reg_nik, reg_kk) -> Status:
     """The rules as written in the design, one row at a time (last registry record wins)."""
     owners = {int(k): int(person[r]) for r, k in enumerate(reg_nik) if k}
     owner = owners.get(int(nik)) if nik else None
@@ -21,12 +24,13 @@ def _reference_status(nik, kk, target, ambiguous, person, reg_nik, reg_kk) -> St
     if ambiguous:
         foreign = owner is not None and owner != person[target]
         return Status.NIK_MILIK_ORANG_LAIN if foreign else Status.RAGU
+    # A status that makes a clerk change data needs a confident match; else RAGU.
     if owner is None:
-        return Status.NIK_BERBEDA
+        return Status.NIK_BERBEDA if confident else Status.RAGU
     if owner != person[target]:
         return Status.NIK_MILIK_ORANG_LAIN
     if kk and reg_kk[target] and kk != reg_kk[target]:
-        return Status.KK_BERBEDA
+        return Status.KK_BERBEDA if confident else Status.RAGU
     return Status.COCOK
 
 
@@ -41,10 +45,13 @@ def testlist_statuses_follow_the_rules(data, n_reg, n_list) -> None:
     nik, kk = ints(n_list, 0, 8).astype(np.uint64), ints(n_list, 0, 3).astype(np.uint64)
     target = ints(n_list, -1, n_reg - 1)
     ambiguous = ints(n_list, 0, 1).astype(bool) & (target >= 0)
-    links = Links(target, np.zeros(n_list), ambiguous)
-    status = list_status(nik, kk, links, person, NikOwners(reg_nik, person), reg_kk)
+    bits = ints(n_list, 0, 20).astype(float)
+    links = Links(target, bits, ambiguous)
+    status = list_status(nik, kk, links, person, NikOwners(reg_nik, person), reg_kk, ACTION)
     expected = [
-        _reference_status(nik[r], kk[r], target[r], ambiguous[r], person, reg_nik, reg_kk)
+        _reference_status(
+            nik[r], kk[r], target[r], ambiguous[r], bits[r] >= ACTION, person, reg_nik, reg_kk
+        )
         for r in range(n_list)
     ]
     assert status.tolist() == expected

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from padan.core.schema import field_layouts, load_linkage_schema
+from padan.core.schema import load_linkage_schema
 from padan.formats.records import from_parquet
 from padan.owner.encode import encode_files
 
@@ -146,7 +146,10 @@ def test_every_row_is_encoded_or_rejected(tmp_path: Path, parties) -> None:
 def _table(summary):
     with zipfile.ZipFile(summary.package) as zf:
         data = zf.read("records.parquet")
-    return from_parquet(data, sum(f.n_bytes for f in field_layouts(load_linkage_schema())))
+    schema = load_linkage_schema()
+    return from_parquet(
+        data, schema.clk_bytes, len(schema.scoped_tokens) * schema.scoped_token_bytes
+    )
 
 
 def _sorted_rows(table) -> list[bytes]:
@@ -183,11 +186,32 @@ def test_encodes_with_the_schema_the_secret_was_made_for(tmp_path: Path, parties
     from padan.core.schema import schema_fingerprint
     from padan.formats.package import read_package
 
-    secret = _secret_for(tmp_path, parties.health, schema_fingerprint("padan-v1-unsalted"))
+    secret = _secret_for(tmp_path, parties.health, schema_fingerprint())
     summary = _encode(tmp_path, parties.health, secret)
     manifest, _, _ = read_package(summary.package, parties.trusted)
-    assert manifest.extra["schema"] == "padan-v1-unsalted"
-    assert manifest.schema_fingerprint == schema_fingerprint("padan-v1-unsalted")
+    assert manifest.extra["schema"] == "padan-v2"
+    assert manifest.extra["schema_version"] == 2
+    assert manifest.schema_fingerprint == schema_fingerprint()
+
+
+def test_package_has_no_low_cardinality_column(tmp_path: Path, parties) -> None:
+    """Schema v2: no salt, sex, year or region column; every column is per-record random
+    (ids), a filter, a high-cardinality keyed token or key, or level tokens bound to one."""
+    schema = load_linkage_schema()
+    summary = _encode(tmp_path, parties.health, parties.secret)
+    with zipfile.ZipFile(summary.package) as zf:
+        columns = pq.read_table(io.BytesIO(zf.read("records.parquet"))).column_names
+    expected = {"record_id", "clk"}
+    expected |= {f"token_{k}" for k in schema.exact_tokens}
+    expected |= {f"block_{k}" for k in schema.blocking.keys}
+    expected |= {f"scoped_{k}" for k in schema.blocking.keys}
+    assert set(columns) == expected
+    assert not any(c.startswith(("salt_", "sex", "birth_year")) for c in columns)
+    table = _table(summary)
+    # Present block keys are distinct per record here (three different people).
+    for kind, keys in table.blocks.items():
+        present = keys[keys != 0]
+        assert len(set(present.tolist())) == len(present), kind
 
 
 def test_refuses_a_secret_made_for_an_unknown_schema(tmp_path: Path, parties) -> None:

@@ -221,13 +221,16 @@ def plan_pairs(
     a_tables: Sequence[RecordsTable],
     b_table: RecordsTable | None,
     schema: LinkageSchema,
+    max_block_pairs: int | None = None,
 ) -> PairPlan:
     """Plan the pairs of every ``a`` table with ``b`` (or of one ``a`` table within itself).
 
     Several ``a`` tables (the CKG lists) form one side, each capped against ``b`` on its
     own as if blocked alone: a registry record keeps a key value when any list pairs it.
+    ``max_block_pairs`` overrides the schema's cap.
     """
-    kinds, max_block_pairs = schema.blocking.keys, schema.blocking.max_block_pairs
+    kinds = schema.blocking.keys
+    max_block_pairs = max_block_pairs or schema.blocking.max_block_pairs
     n_a = sum(len(t) for t in a_tables)
     keys_a = np.zeros((n_a, len(kinds)), dtype=np.uint64)
     keys_b = None if b_table is None else np.zeros((len(b_table), len(kinds)), dtype=np.uint64)

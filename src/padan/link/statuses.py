@@ -2,9 +2,12 @@
 
 Pure rules over the decisions (links, person clusters, exact NIK/KK tokens); the
 status codes and their meaning are in DESIGN.md and :class:`padan.core.types.Status`.
-A status that tells a clerk to change data (``NIK_BERBEDA``, ``KK_BERBEDA``,
-``NIK_MILIK_ORANG_LAIN`` for a linked row) needs a confident match (log-odds at least
-the schema's ``action_bits``); a weaker match is ``RAGU``, to be checked by a person.
+A status that hands a clerk the linked person's data (``NIK_BERBEDA``, ``KK_BERBEDA``)
+needs a confident match (log-odds at least the schema's ``action_bits``); a weaker
+match is ``RAGU``, to be checked by a person. ``NIK_MILIK_ORANG_LAIN`` rests on an exact
+NIK-token equality with a registry person the row is not (its pair scored below the
+chosen one, or below the threshold): it asks for the right NIK, never supplies one.
+``GANDA`` needs a confident duplicate pair (:mod:`padan.link.dedup`).
 """
 
 from __future__ import annotations
@@ -98,11 +101,14 @@ def list_status(
     # Later assignments take precedence over earlier ones.
     status[~linked & (owner >= 0)] = Status.NIK_MILIK_ORANG_LAIN
     status[sure] = Status.COCOK
-    act = (kk != 0) & (target_kk != 0) & (kk != target_kk)
-    act = [(act, Status.KK_BERBEDA), (foreign, Status.NIK_MILIK_ORANG_LAIN)]
-    for rows, action in [*act, (owner < 0, Status.NIK_BERBEDA)]:
-        status[sure & rows] = Status.RAGU  # a weak match must not make a clerk change data
+    kk_differs = (kk != 0) & (target_kk != 0) & (kk != target_kk)
+    # NIK_BERBEDA and KK_BERBEDA hand the clerk the linked person's data: only for a
+    # confident link; a weak one must not make anyone change a NIK or KK (RAGU).
+    for rows, action in ((kk_differs, Status.KK_BERBEDA), (owner < 0, Status.NIK_BERBEDA)):
+        status[sure & rows] = Status.RAGU
         status[confident & rows] = action
+    # The NIK is exactly another registry person's, and the row is not that person.
+    status[sure & foreign] = Status.NIK_MILIK_ORANG_LAIN
     # Unsure who the row is, but sure its NIK is someone else's: say so.
     status[linked & links.ambiguous] = Status.RAGU
     status[linked & links.ambiguous & foreign] = Status.NIK_MILIK_ORANG_LAIN
