@@ -11,7 +11,6 @@ from padan.formats.result import ResultRows
 from padan.link.assignment import Links
 from padan.link.statuses import NikOwners, list_status
 
-
 ACTION = 6.0
 
 
