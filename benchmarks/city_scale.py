@@ -198,7 +198,12 @@ def _truth(prepared: Prepared) -> dict[tuple[str, int], str]:
 
 def _records(prepared: Prepared, side: str) -> RecordsTable:
     manifest, members, _ = read_package(prepared.package(side), prepared.trusted())
-    return from_parquet(members["records.parquet"], int(manifest.extra["clk_bytes"]))
+    schema = load_linkage_schema(manifest.extra["schema"])
+    return from_parquet(
+        members["records.parquet"],
+        schema.clk_bytes,
+        len(schema.scoped_tokens) * schema.scoped_token_bytes,
+    )
 
 
 def outcome(prepared: Prepared, side: str, truth: dict[tuple[str, int], str]) -> pd.DataFrame:
@@ -283,7 +288,7 @@ def blocking(
     Candidates are :func:`padan.link.candidates.candidate_pairs` on the packages' block keys,
     as the coordinator computes them; true pairs come from the synthetic truth.
     """
-    cap = load_linkage_schema()["blocking"]["max_block_pairs"]
+    cap = load_linkage_schema().blocking.max_block_pairs
     reg, lst = _records(prepared, "registry"), _records(prepared, "list")
     out: dict[str, float | int] = {}
     for name, a, b, people_a, people_b in (

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from benchmarks import padan_system, reference_anonlink, reference_splink
+from padan.core.schema import DEFAULT_SCHEMA
 
 LinkFunction = Callable[[pd.DataFrame, pd.DataFrame], set[tuple[str, str]]]
 DedupFunction = Callable[[pd.DataFrame], list[set[str]]]
@@ -39,13 +40,8 @@ class System:
 
 SYSTEMS: dict[str, System] = {
     "padan": System(
-        *padan_system.system("padan-v1"),
-        description="padan default (padan-v1: names salted by birth year)",
-        runs=PADAN_SECRETS,
-    ),
-    "padan_unsalted": System(
-        *padan_system.system("padan-v1-unsalted"),
-        description="padan-v1-unsalted: no birth-year salt (for unreliable birth years)",
+        *padan_system.system(DEFAULT_SCHEMA),
+        description=f"padan default ({DEFAULT_SCHEMA}: coordinator-blind level tokens)",
         runs=PADAN_SECRETS,
     ),
     "anonlink": System(
@@ -61,4 +57,4 @@ SYSTEMS: dict[str, System] = {
 }
 
 # Every report lists these columns, null for a system not (yet) registered.
-REPORTED = ("padan", "padan_unsalted", "anonlink", "splink")
+REPORTED = ("padan", "anonlink", "splink")

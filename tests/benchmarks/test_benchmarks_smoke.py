@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DEPENDENCIES = ("recordlinkage", "splink")
 REFERENCES = ("anonlink", "splink")
-PADAN = ("padan", "padan_unsalted")
+PADAN = ("padan",)
 
 
 @pytest.fixture

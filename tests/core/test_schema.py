@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -53,7 +54,7 @@ def test_fingerprint_follows_the_content() -> None:
 
 def test_v1_schema_is_refused_naming_its_version() -> None:
     v1 = json.loads(
-        (schemas_dir().parent / "tests" / "fixtures" / "linkage-padan-v1.json").read_text()
+        (Path(__file__).parent.parent / "fixtures" / "linkage-padan-v1.json").read_text()
     )
     with pytest.raises(VerificationError, match=r"padan-v1 \(version 1\).*needs version 2"):
         parse_linkage_schema(v1)
