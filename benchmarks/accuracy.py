@@ -18,8 +18,10 @@ Reported per generator (``benchmarks/results/accuracy.json`` and one table):
   (``NIK_BERBEDA``, ``KK_BERBEDA``, ``NIK_MILIK_ORANG_LAIN``, ``GANDA``): the share that
   are right. ``NIK_BERBEDA``/``KK_BERBEDA``: the row is linked to the same person on the
   other side. ``NIK_MILIK_ORANG_LAIN``: the NIK written on the list row is the registry
-  NIK of someone else, and any link it has is to the right person. ``GANDA``: another
-  registry row of the same duplicate group is the same person. Target ≥ 99.5%;
+  NIK of someone else (the status names nobody; a wrong link it also carries is counted
+  as ``wrong_link`` and in link precision). ``GANDA``: another registry row of the same
+  duplicate group is the same person. Target ≥ 99.5%. Each wrong action row is listed
+  in the JSON (``wrong_actions``: status, band, truth labels of the row and its partners);
 * ``NIK_BERBEDA`` precision per confidence band (``TINGGI``/``SEDANG``/``RENDAH``);
 * per error type (the truth file's labels): rows, findable, correctly linked, recall,
   wrong links and wrong action statuses — which damage costs recall and which costs
@@ -226,9 +228,9 @@ def judge(rows: Sequence[Row]) -> Verdicts:
         right: bool | None = None
         if r.status in ("NIK_BERBEDA", "KK_BERBEDA"):
             right = correct
-        elif r.status == "NIK_MILIK_ORANG_LAIN":
+        elif r.status == "NIK_MILIK_ORANG_LAIN":  # a wrong link here is a link error
             owner = nik_owner.get(r.nik)
-            right = owner is not None and owner != r.person and (correct or not partners)
+            right = owner is not None and owner != r.person
         elif r.status == "GANDA":
             right = bool(r.dup_group) and by_group[r.dup_group][r.person] >= 2
         verdicts.findable.append(r.person in people[other])
@@ -244,33 +246,57 @@ def _share(right: int, total: int) -> float | None:
 
 def action_scores(rows: Sequence[Row], verdicts: Verdicts) -> dict[str, Any]:
     """Precision of action statuses overall, per status and side, and NIK_BERBEDA per band."""
-    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    bands: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for r, right in zip(rows, verdicts.action_right, strict=True):
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    bands: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    partners: dict[str, list[Row]] = defaultdict(list)
+    for r in rows:
+        if r.match_id:
+            partners[r.match_id].append(r)
+    wrong: list[dict[str, Any]] = []
+    for index, (r, right) in enumerate(zip(rows, verdicts.action_right, strict=True)):
         if right is None:
             continue
-        for key in ("all", f"{r.side} {r.status}"):
-            tally[key][0] += 1
-            tally[key][1] += right
+        wrong_link = verdicts.linked[index] and not verdicts.correct[index]
+        band = r.confidence or "(none)"
+        groups = [(tally, "all"), (tally, f"{r.side} {r.status}")]
         if r.status == "NIK_BERBEDA":
-            for key in (r.confidence or "(none)", f"{r.side} {r.confidence or '(none)'}"):
-                bands[key][0] += 1
-                bands[key][1] += right
+            groups += [(bands, band), (bands, f"{r.side} {band}")]
+        for group, key in groups:
+            counts = group[key]
+            counts[0] += 1
+            counts[1] += right
+            counts[2] += wrong_link
+        if not right:
+            wrong.append(
+                {
+                    "side": r.side,
+                    "status": r.status,
+                    "confidence": r.confidence,
+                    "errors": list(r.errors),
+                    "partners": [
+                        {"side": p.side, "same_person": p.person == r.person,
+                         "status": p.status, "errors": list(p.errors)}
+                        for p in partners.get(r.match_id, []) if p is not r
+                    ] if r.match_id else [],
+                }
+            )  # fmt: skip
 
     def table(counts: Mapping[str, list[int]]) -> dict[str, dict[str, Any]]:
         return {
-            key: {"rows": n, "right": k, "precision": _share(k, n)}
-            for key, (n, k) in sorted(counts.items())
+            key: {"rows": n, "right": k, "precision": _share(k, n), "wrong_link": w}
+            for key, (n, k, w) in sorted(counts.items())
         }
 
-    overall = tally.get("all", [0, 0])
+    overall = tally.get("all", [0, 0, 0])
     return {
         "rows": overall[0],
         "right": overall[1],
         "precision": _share(overall[1], overall[0]),
+        "wrong_link": overall[2],
         "meets_target": overall[0] > 0 and overall[1] / overall[0] >= TARGET,
         "by_status": table({k: v for k, v in tally.items() if k != "all"}),
         "nik_berbeda_by_band": table(bands),
+        "wrong_actions": wrong,
     }
 
 
