@@ -29,14 +29,14 @@ def test_default_schema_is_v2_and_typed() -> None:
     assert schema.version == SCHEMA_VERSION == 2
     assert schema.name == DEFAULT_SCHEMA
     # Free text in filters; NIK, No. KK and birth date (with sex) only as level tokens.
-    assert [f.name for f in schema.filters] == [
-        "name",
+    assert [f.name for f in schema.filters] == ["name", "address", "address_numbers"]
+    assert [f.name for f in schema.token_fields] == [
+        "birth_date",
+        "nik",
+        "kk",
         "birth_place",
         "mother_name",
-        "address",
-        "address_numbers",
     ]
-    assert [f.name for f in schema.token_fields] == ["birth_date", "nik", "kk"]
     assert schema.fields[: len(schema.filters)] == tuple(f.name for f in schema.filters)
     assert schema.clk_bytes == sum(lay.n_bytes for lay in schema.field_layouts)
     assert schema.field_layouts[1].offset_bytes == schema.filters[0].bits // 8

@@ -1,4 +1,8 @@
-"""Comparison-level tokens (schema v2): each level, and equality only inside one scope."""
+"""Comparison-level tokens (schema v2): each level, and equality only inside one scope.
+
+Tokens are 15 bits: two different values agree by chance about once in 32,768 pairs,
+so the property tests run on fixed (derandomised) examples with fixed keys.
+"""
 
 from __future__ import annotations
 
@@ -47,7 +51,7 @@ def _nik(region: str, date: dt.date, sex: str, serial: str) -> str:
     return f"{region}{day:02d}{date.month:02d}{date.year % 100:02d}{serial}"
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(DATES, st.sampled_from("LP"))
 def test_birth_date_levels(date: dt.date, sex: str) -> None:
     person = _record(birth_date=date, sex=sex)
@@ -65,7 +69,7 @@ def test_birth_date_levels(date: dt.date, sex: str) -> None:
     assert _level(person, _record(sex=sex), "birth_date") == -1
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(DATES, st.sampled_from("LP"), st.integers(1, 9999), st.integers(0, 3))
 def test_nik_levels_compare_region_and_serial_not_the_date(
     date: dt.date, sex: str, serial: int, position: int
@@ -100,20 +104,38 @@ def test_kk_level_and_missing_fields() -> None:
     assert _level(a, _record(name="y"), "nik") == -1
 
 
-@settings(max_examples=40, deadline=None)
-@given(DATES, st.sampled_from("LP"), st.integers(1, 2**63), st.integers(1, 2**63))
-def test_tokens_are_equal_only_inside_one_scope(
-    date: dt.date, sex: str, scope: int, other: int
-) -> None:
-    assume(scope != other)
+def _full_record(date: dt.date, sex: str) -> Record:
     nik = _nik("367301", date, sex, "0001")
-    person = _record(nik=nik, nik_prefix=nik, kk="3673012005150007", birth_date=date, sex=sex)
-    words = _words([person, person, person], [scope, scope, other])
+    return _record(
+        nik=nik,
+        nik_prefix=nik,
+        kk="3673012005150007",
+        birth_date=date,
+        sex=sex,
+        birth_place="serang",
+        mother_name="siti aminah",
+    )
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(DATES, st.sampled_from("LP"), st.integers(1, 2**64 - 1))
+def test_tokens_are_equal_inside_one_scope(date: dt.date, sex: str, scope: int) -> None:
+    person = _full_record(date, sex)
+    words = _words([person, person], [scope, scope])
     assert np.array_equal(words[0], words[1])
     assert (words[0] != 0).all()
-    assert not (words[0] == words[2]).any()  # nothing joins across blocks
-    # No block (scope 0): no tokens at all.
-    assert not _words([person], [0]).any()
+    assert not _words([person], [0]).any()  # no block: no tokens at all
+
+
+def test_tokens_do_not_join_across_scopes() -> None:
+    """The same values in 2,000 blocks: equal tokens across blocks only by truncation
+    collisions (15 bits: about 1 in 32,768 pairs), nothing systematic."""
+    person = _full_record(dt.date(1975, 8, 17), "L")
+    words = _words([person] * 2000, list(range(1, 2001)))
+    for k in range(words.shape[1]):
+        _, counts = np.unique(words[:, k], return_counts=True)
+        equal_pairs = int((counts * (counts - 1) // 2).sum())
+        assert equal_pairs < 2000 * 1999 / 2 / 2**13, KINDS[k]
 
 
 def test_the_nik_date_stands_in_only_for_a_missing_birth_date() -> None:
@@ -129,3 +151,15 @@ def test_the_nik_date_stands_in_only_for_a_missing_birth_date() -> None:
     baby = _record(nik=nik, nik_prefix=nik, name="siti")
     baby.problems.append(Problem(baby.ref, "name", BABY_OF))
     assert birth_date_and_sex(baby) == (None, None)
+
+
+def test_birth_place_and_mother_name_levels() -> None:
+    a = _record(birth_place="serang", mother_name="siti aminah")
+    assert _level(a, _record(birth_place="serang"), "birth_place") == 0
+    assert _level(a, _record(birth_place="sereng"), "birth_place") == 1  # same sound
+    assert _level(a, _record(birth_place="pandeglang"), "birth_place") == 2
+    assert _level(a, _record(mother_name="siti aminah"), "mother_name") == 0
+    assert _level(a, _record(mother_name="aminah siti"), "mother_name") == 1
+    assert _level(a, _record(mother_name="siti aminnah"), "mother_name") == 1
+    assert _level(a, _record(mother_name="siti rohmah"), "mother_name") == 2
+    assert _level(a, _record(mother_name="yuyun aminah"), "mother_name") == 3

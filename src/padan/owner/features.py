@@ -77,8 +77,6 @@ def _address_numbers_value(r: Record) -> str:
 
 FIELD_SOURCES: dict[str, Callable[[Record], str]] = {
     "name": _name,
-    "birth_place": lambda r: r.birth_place or "",
-    "mother_name": _mother_name,
     "address": lambda r: " ".join(
         x for x in (r.address, r.rt and f"rt {r.rt}", r.rw and f"rw {r.rw}") if x
     ),
@@ -224,8 +222,9 @@ def level_values(r: Record) -> dict[str, str | None]:
     Birth date with sex (exact, exact without sex, day/month swapped, two of three date
     parts equal: a typo or a year off by one); the NIK (whole) and its region and serial
     part without the date (exact; first nine digits — an Excel-truncated NIK —; serial
-    digits sorted — a transposition); the No. KK. The owner keys these and binds them to
-    a block: see ``encode``.
+    digits sorted — a transposition); the No. KK; the birth place (exact, by sound); the
+    mother's name (exact, by sound, given name). The owner keys these and binds them to a
+    block: see ``encode``.
     """
     date, sex = birth_date_and_sex(r)
     out: dict[str, str | None] = dict.fromkeys(LEVEL_KINDS)
@@ -244,6 +243,18 @@ def level_values(r: Record) -> dict[str, str | None]:
     if len(nik) >= 15:
         out["nik_rs9"] = nik[:6] + nik[12:15]  # what Excel's 15 digits keep of region+serial
     out["kk_full"] = r.kk
+    if r.birth_place:
+        # A categorical field (a city has ~100 birth places): as a Bloom filter it is
+        # decoded by frequency alone, so it is compared as tokens, exactly or by sound.
+        out["place"] = r.birth_place
+        out["place_sound"] = " ".join(soundex(w) for w in r.birth_place.split())
+    mother = _mother_name(r).split()
+    if mother:
+        # Mothers' names repeat (few given names): a filter of them is mined for bigram
+        # atoms; tokens bound to a block cannot be. Exact, by sound (order-free), given name.
+        out["mother"] = " ".join(mother)
+        out["mother_sound"] = " ".join(sorted(soundex(w) for w in mother))
+        out["mother_first"] = mother[0]
     return out
 
 
@@ -259,6 +270,11 @@ LEVEL_KINDS: tuple[str, ...] = (
     "nik_rs9",
     "nik_rs_sorted",
     "kk_full",
+    "place",
+    "place_sound",
+    "mother",
+    "mother_sound",
+    "mother_first",
 )
 """Comparison-level token kinds, by the names used in ``schemas/linkage``."""
 
