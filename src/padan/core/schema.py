@@ -13,6 +13,11 @@ A linkage schema says what an owner encodes and how the coordinator compares it:
 * **blocking** keys, their cap and which fields each key forces to agree (for EM);
 * **decision** settings (EM, thresholds, confidence bands, the bar for action statuses).
 
+Random record pairs show how often fields agree by chance (u). Level tokens compare only
+inside a block, so every record also carries its level tokens bound to a random
+*u-sample bucket* (one of ``u_sample_buckets``, drawn per record): pairs in one bucket are
+random pairs that can compare them, and a bucket is a few hundred random people at most.
+
 :class:`Labels` holds the HKDF label scheme: every key derived from the linkage secret is
 named here and nowhere else.
 """
@@ -63,6 +68,11 @@ class Labels:
     def scope() -> str:
         """Key that binds level tokens to the blocking-key value they travel with."""
         return "scope/v2"
+
+    @staticmethod
+    def u_sample() -> str:
+        """Key that binds level tokens to a record's random u-sample bucket."""
+        return "scope/u-sample"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +163,7 @@ class Decision:
     action_bits: float  # a status that makes a clerk change data needs this much evidence
     em_iterations: int
     u_sample_pairs: int
+    u_sample_buckets: int  # random buckets whose pairs show u (see ``Labels.u_sample``)
     dedup_ignore_fields: tuple[str, ...]
     household_fields: tuple[str, ...]
     correlated_fields: tuple[tuple[str, ...], ...]
@@ -256,6 +267,7 @@ def parse_linkage_schema(data: Mapping[str, Any]) -> LinkageSchema:
                 action_bits=float(decision["action_bits"]),
                 em_iterations=int(decision["em_iterations"]),
                 u_sample_pairs=int(decision["u_sample_pairs"]),
+                u_sample_buckets=int(decision["u_sample_buckets"]),
                 dedup_ignore_fields=tuple(decision["dedup_ignore_fields"]),
                 household_fields=tuple(decision["household_fields"]),
                 correlated_fields=tuple(tuple(g) for g in decision["correlated_fields"]),

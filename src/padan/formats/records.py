@@ -4,8 +4,10 @@ Columns: ``record_id`` (16 random bytes), ``clk`` (concatenated free-text field
 filters), ``token_<kind>`` (16-byte keyed exact tokens of the full NIK and No. KK, null
 when missing), ``block_<kind>`` (64-bit keyed blocking keys, 0 when missing) and
 ``scoped_<kind>`` (the comparison-level tokens bound to that blocking key's value, a few
-bytes per level kind, all zero when missing). Nothing in here is a raw value, and no
-column is a low-cardinality class.
+bytes per level kind, all zero when missing), ``u_bucket`` (a random number drawn per
+record, carrying nothing about it) and ``u_levels`` (the level tokens bound to that
+bucket: pairs in one bucket are random pairs, which show how often levels agree by
+chance). Nothing in here is a raw value, and no column is a class of the data.
 """
 
 from __future__ import annotations
@@ -23,6 +25,18 @@ ID_BYTES = 16
 
 
 @dataclass(slots=True)
+class USample:
+    """Each record's random u-sample bucket and its level tokens bound to that bucket."""
+
+    bucket: np.ndarray  # (n,) uint64, 1..buckets
+    levels: np.ndarray  # (n, level kinds * bytes) uint8
+
+    def take(self, order: np.ndarray) -> USample:
+        """Rows reordered (or selected) by ``order``."""
+        return USample(self.bucket[order], self.levels[order])
+
+
+@dataclass(slots=True)
 class RecordsTable:
     """Encoded records as parallel numpy arrays (one row per record)."""
 
@@ -31,6 +45,7 @@ class RecordsTable:
     tokens: dict[str, np.ndarray]  # kind -> (n, 16) uint8; all-zero row = missing
     blocks: dict[str, np.ndarray]  # kind -> (n,) uint64; 0 = missing
     scoped: dict[str, np.ndarray]  # blocking kind -> (n, level kinds * bytes) uint8
+    u_sample: USample
 
     def __len__(self) -> int:
         return len(self.record_id)
@@ -43,6 +58,7 @@ class RecordsTable:
             {k: v[order] for k, v in self.tokens.items()},
             {k: v[order] for k, v in self.blocks.items()},
             {k: v[order] for k, v in self.scoped.items()},
+            self.u_sample.take(order),
         )
 
     def token_key(self, kind: str) -> np.ndarray:
@@ -84,6 +100,8 @@ def to_parquet(table: RecordsTable) -> bytes:
         columns[f"block_{kind}"] = pa.array(arr, type=pa.uint64())
     for kind, arr in table.scoped.items():
         columns[f"scoped_{kind}"] = _fixed(arr)
+    columns["u_bucket"] = pa.array(table.u_sample.bucket, type=pa.uint64())
+    columns["u_levels"] = _fixed(table.u_sample.levels)
     sink = io.BytesIO()
     pq.write_table(pa.table(columns), sink, compression="zstd", row_group_size=262_144)
     return sink.getvalue()
@@ -96,8 +114,8 @@ def from_parquet(data: bytes, clk_bytes: int, scoped_bytes: int) -> RecordsTable
     except (pa.ArrowInvalid, OSError) as exc:
         raise VerificationError(f"package records are unreadable: {exc}") from None
     names = table.column_names
-    if "record_id" not in names or "clk" not in names:
-        raise VerificationError("package records lack record_id/clk columns")
+    if not {"record_id", "clk", "u_bucket", "u_levels"} <= set(names):
+        raise VerificationError("package records lack record_id/clk/u_bucket/u_levels columns")
     if table.schema.field("clk").type != pa.binary(clk_bytes):
         raise VerificationError("package CLKs do not have the linkage schema's width")
     scoped = [n for n in names if n.startswith("scoped_")]
@@ -113,4 +131,8 @@ def from_parquet(data: bytes, clk_bytes: int, scoped_bytes: int) -> RecordsTable
             if n.startswith("block_")
         },
         scoped={n.removeprefix("scoped_"): _unfixed(table[n], scoped_bytes) for n in scoped},
+        u_sample=USample(
+            table["u_bucket"].to_numpy().astype(np.uint64),
+            _unfixed(table["u_levels"], scoped_bytes),
+        ),
     )

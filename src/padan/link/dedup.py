@@ -12,6 +12,7 @@ from padan.link.pairing import (
     Comparer,
     LocalRunner,
     PairRunner,
+    SampleSide,
     count_pairs,
     plan_pairs,
     score_pairs,
@@ -44,24 +45,19 @@ def deduplicate_registry(
         return np.arange(len(registry)), Stage(
             FSModel([], [], [], 0.0, 0), counts.stats, none, none.astype(np.int64), 0
         )
-    a = plan.a.side()
-    filter_u = level_frequencies(comparer.random_pair_levels(a, a), comparer.n_levels)
+    sample = SampleSide.of([registry], comparer.schema.scoped_token_bytes)
+    u = level_frequencies(comparer.random_pair_levels(sample), comparer.n_levels)
     total = len(registry) * (len(registry) - 1) / 2
     prior = 0.01 * len(registry) / total
     ignored: list[int] = []
     candidates = counts.candidates
     if link_model is None:
-        trained = train_m(comparer, counts.per_key, filter_u)
-        m, u = trained.m, trained.with_u(filter_u, comparer)
+        m = train_m(comparer, counts.per_key, u)
         # u stays as sampled here: weighing the matches out (as for links) makes
         # exact agreement so strong that single wrong pairs merge whole clusters
         # (FEBRL3: cluster F1 0.996 → 0.991).
     else:
         m = link_model.m
-        u = [
-            link_model.u[f] if f in comparer.token_fields else filter_u[f]
-            for f in range(len(comparer.fields))
-        ]
         ignored = [comparer.fields.index(f) for f in comparer.schema.decision.dedup_ignore_fields]
         candidates = candidates.masked(ignored, comparer.n_levels)
     model = fit_em(

@@ -196,7 +196,6 @@ def fit_em(
     total_pairs: float | None = None,
     iterations: int = 40,
     tolerance: float = 1e-7,
-    fit_u: Sequence[int] = (),
 ) -> FSModel:
     """Fit m and λ (and keep u fixed) to the comparison levels of the candidate pairs.
 
@@ -209,21 +208,15 @@ def fit_em(
     assumed to be among the candidates). Without it, λ is the share within ``levels``.
     ``weights`` counts each row several times: fitting on :class:`Patterns` (distinct
     levels and their counts) equals fitting on every pair, at a fraction of the cost.
-    ``fit_u`` fields get their u from the pairs' non-match posteriors instead (fields that
-    random pairs cannot compare, e.g. level tokens bound to a block), smoothed as
-    :func:`level_frequencies` smooths.
     """
     w = np.ones(len(levels)) if weights is None else np.asarray(weights, dtype=np.float64)
     if m is None:
         m = [_normalised(0.2 ** np.arange(k + 1)) for k in n_levels]
     lam = float(np.clip(prior, 1e-15, 0.5))
-    u = list(u)
     log_u = _field_evidence(levels, u)
     done = 0
     for step in range(1, iterations + 1):
         done = step
-        if fit_u and step > 1:
-            log_u = _field_evidence(levels, u)
         logit = np.log(lam) - np.log1p(-lam) + _field_evidence(levels, m) - log_u
         post = w / (1.0 + np.exp(-np.clip(logit, -700, 700)))  # expected matches per row
         new_m = m
@@ -233,11 +226,6 @@ def fit_em(
                 col = levels[:, f]
                 present = col >= 0
                 new_m.append(_normalised(np.bincount(col[present], post[present], k + 1)))
-        for f in fit_u:
-            col = levels[:, f]
-            present = col >= 0
-            counts = np.bincount(col[present], (w - post)[present], n_levels[f] + 1)
-            u[f] = _normalised(counts + 1.0)
         share = post.sum() / (total_pairs if total_pairs else w.sum())
         new_lam = float(np.clip(share, 1e-15, 1 - 1e-9))
         shift = max(

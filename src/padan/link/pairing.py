@@ -63,16 +63,11 @@ class PairComparer(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Side:
-    """One side of a comparison: packed CLK words and, inside one blocking key's blocks,
-    the level-token words bound to that key (``None`` outside any block: random pairs)."""
+    """One side of a comparison: packed CLK words and the level-token words bound to the
+    scope the pairs share (a blocking key, or a u-sample bucket); ``None``: no tokens."""
 
     words: np.ndarray
     levels: np.ndarray | None = None
-
-    @classmethod
-    def of(cls, table: RecordsTable) -> Side:
-        """The comparison side of a package's records (filters only: no common block)."""
-        return cls(pack_words(table.clk))
 
     def __len__(self) -> int:
         return len(self.words)
@@ -81,9 +76,8 @@ class Side:
 class Comparer:
     """Compares record pairs field by field as the linkage schema says (built once per run).
 
-    Filter fields by Dice levels; token fields by equal level tokens, which exist only
-    for pairs of one blocking key's block. Outside a block (random pairs) token fields
-    are missing: their u is learnt inside blocks (:mod:`padan.link.training`).
+    Filter fields by Dice levels; token fields by equal level tokens, which compare
+    only for pairs sharing a scope: one blocking key's block, or one u-sample bucket.
     """
 
     def __init__(self, schema: LinkageSchema, compare: PairComparer = compare_pairs):
@@ -122,13 +116,50 @@ class Comparer:
             )
         return np.concatenate([filters, tokens], axis=1)
 
-    def random_pair_levels(self, a: Side, b: Side) -> np.ndarray:
-        """Levels of random pairs (fixed seed: results stay reproducible)."""
+    def random_pair_levels(self, a: SampleSide, b: SampleSide | None = None) -> np.ndarray:
+        """Levels of random pairs of ``a`` and ``b`` (``None``: within ``a``).
+
+        Each sampled record of ``a`` is paired with a random record of ``b`` in its
+        u-sample bucket: a random pair that can compare level tokens too. The seed is
+        fixed, so results stay reproducible.
+        """
+        other = a if b is None else b
         rng = np.random.default_rng(0)
-        i = rng.integers(0, len(a), self.sample)
-        j = rng.integers(0, len(b), self.sample)
-        keep = (i != j) if a is b else np.ones(len(i), dtype=bool)
-        return self.levels(Side(a.words), Side(b.words), i[keep], j[keep])
+        order = np.argsort(other.bucket, kind="stable")
+        buckets = other.bucket[order]
+        i = rng.integers(0, len(a), self.sample) if len(a) else np.zeros(0, np.int64)
+        lo = np.searchsorted(buckets, a.bucket[i], side="left")
+        hi = np.searchsorted(buckets, a.bucket[i], side="right")
+        held = hi > lo
+        i, lo, hi = i[held], lo[held], hi[held]
+        j = order[lo + (rng.random(len(i)) * (hi - lo)).astype(np.int64)]
+        keep = (i != j) if b is None else np.ones(len(i), dtype=bool)
+        return self.levels(a.side(), other.side(), i[keep], j[keep])
+
+
+@dataclass(frozen=True, slots=True)
+class SampleSide:
+    """Records as random pairs see them: CLK words, u-sample bucket and its level tokens."""
+
+    words: np.ndarray
+    bucket: np.ndarray
+    levels: np.ndarray
+
+    @classmethod
+    def of(cls, tables: Sequence[RecordsTable], token_bytes: int) -> SampleSide:
+        """The random-pair side of one or more packages' records (in order)."""
+        return cls(
+            np.concatenate([pack_words(t.clk) for t in tables]),
+            np.concatenate([t.u_sample.bucket for t in tables]),
+            level_words(np.concatenate([t.u_sample.levels for t in tables]), token_bytes),
+        )
+
+    def side(self) -> Side:
+        """These records as one side of a comparison, level tokens bound to their bucket."""
+        return Side(self.words, self.levels)
+
+    def __len__(self) -> int:
+        return len(self.words)
 
 
 @dataclass(slots=True)

@@ -33,7 +33,7 @@ from padan.core.schema import (
 from padan.core.types import Record, Rejected, Role, SourceRow
 from padan.core.version import __version__
 from padan.formats.package import write_package
-from padan.formats.records import ID_BYTES, RecordsTable, to_parquet
+from padan.formats.records import ID_BYTES, RecordsTable, USample, to_parquet
 from padan.owner.bloom import FieldEncoder
 from padan.owner.features import (
     BLOCK_SOURCES,
@@ -107,6 +107,7 @@ class _Keys:
         self.levels = LevelTokenizer(
             {k: derive_key(secret, Labels.level_token(k)) for k in schema.scoped_tokens},
             derive_key(secret, Labels.scope()),
+            derive_key(secret, Labels.u_sample()),
             schema.scoped_token_bytes,
         )
 
@@ -131,10 +132,13 @@ def encode_records(
         kind: tokenizer.block_keys(BLOCK_SOURCES[kind](r) for r in records)
         for kind, tokenizer in keys.blocks.items()
     }
-    scoped = keys.levels.scoped([level_values(r) for r in records], blocks)
+    # A random bucket per record, from the OS: equal values are never put together.
+    draws = np.frombuffer(os.urandom(8 * len(records)), dtype=np.uint64)
+    buckets = draws % np.uint64(schema.decision.u_sample_buckets) + np.uint64(1)
+    scoped, sample = keys.levels.scoped([level_values(r) for r in records], blocks, buckets)
     ids = np.frombuffer(os.urandom(ID_BYTES * len(records)), dtype=np.uint8)
     ids = ids.reshape(len(records), ID_BYTES).copy()
-    return RecordsTable(ids, clk, tokens, blocks, scoped)
+    return RecordsTable(ids, clk, tokens, blocks, scoped, USample(buckets, sample))
 
 
 _FileProfile = tuple[tuple[str, ...], str, tuple[tuple[str, str], ...]]
@@ -240,6 +244,7 @@ def _concat(parts: list[RecordsTable], schema: LinkageSchema) -> RecordsTable:
             {k: np.zeros((0, 16), np.uint8) for k in schema.exact_tokens},
             {k: np.zeros(0, np.uint64) for k in schema.blocking.keys},
             {k: np.zeros((0, scoped_width), np.uint8) for k in schema.blocking.keys},
+            USample(np.zeros(0, np.uint64), np.zeros((0, scoped_width), np.uint8)),
         )
     return RecordsTable(
         np.concatenate([p.record_id for p in parts]),
@@ -247,6 +252,10 @@ def _concat(parts: list[RecordsTable], schema: LinkageSchema) -> RecordsTable:
         {k: np.concatenate([p.tokens[k] for p in parts]) for k in parts[0].tokens},
         {k: np.concatenate([p.blocks[k] for p in parts]) for k in parts[0].blocks},
         {k: np.concatenate([p.scoped[k] for p in parts]) for k in parts[0].scoped},
+        USample(
+            np.concatenate([p.u_sample.bucket for p in parts]),
+            np.concatenate([p.u_sample.levels for p in parts]),
+        ),
     )
 
 

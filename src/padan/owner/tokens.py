@@ -64,20 +64,32 @@ class LevelTokenizer:
     tokens, across blocks nothing can be joined.
     """
 
-    def __init__(self, kind_keys: Mapping[str, bytes], scope_key: bytes, n_bytes: int):
+    def __init__(
+        self, kind_keys: Mapping[str, bytes], scope_key: bytes, sample_key: bytes, n_bytes: int
+    ):
         self.kinds = list(kind_keys)
         self._tokenizers = [Tokenizer(kind_keys[k]) for k in self.kinds]
         self._scope_key = scope_key
+        self._sample_key = sample_key
         self._n_bytes = n_bytes
 
-    def scoped(
-        self, values: Sequence[Mapping[str, str | None]], blocks: Mapping[str, np.ndarray]
-    ) -> dict[str, np.ndarray]:
-        """Per blocking key: ``(n, kinds * n_bytes)`` uint8 level tokens (0 bytes: none)."""
+    def _base(self, values: Sequence[Mapping[str, str | None]]) -> np.ndarray:
         base = np.zeros((len(values), len(self.kinds)), dtype=np.uint64)
         for k, (kind, tokenizer) in enumerate(zip(self.kinds, self._tokenizers, strict=True)):
             base[:, k] = tokenizer.block_keys(v[kind] for v in values)
-        return {
+        return base
+
+    def scoped(
+        self,
+        values: Sequence[Mapping[str, str | None]],
+        blocks: Mapping[str, np.ndarray],
+        buckets: np.ndarray,
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Per blocking key, and for the records' u-sample ``buckets``: ``(n, kinds *
+        n_bytes)`` uint8 level tokens (all-zero bytes: none)."""
+        base = self._base(values)
+        per_block = {
             block: bind_to_scope(self._scope_key, scope, base, self._n_bytes)
             for block, scope in blocks.items()
         }
+        return per_block, bind_to_scope(self._sample_key, buckets, base, self._n_bytes)
