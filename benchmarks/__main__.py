@@ -31,7 +31,6 @@ BENCHMARKS = {
     "febrl": "benchmarks.febrl",
     "dice": "benchmarks.dice",
     "encode": "benchmarks.encode",
-    "privacy": "benchmarks.privacy",
     # 50k/200k/700k people, cached under benchmarks/.cache; --quick links 5 000
     "city": "benchmarks.city_scale",
 }

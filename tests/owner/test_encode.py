@@ -205,6 +205,7 @@ def test_package_has_no_low_cardinality_column(tmp_path: Path, parties) -> None:
     expected |= {f"token_{k}" for k in schema.exact_tokens}
     expected |= {f"block_{k}" for k in schema.blocking.keys}
     expected |= {f"scoped_{k}" for k in schema.blocking.keys}
+    expected |= {"u_bucket", "u_levels"}
     assert set(columns) == expected
     assert not any(c.startswith(("salt_", "sex", "birth_year")) for c in columns)
     table = _table(summary)
@@ -212,6 +213,8 @@ def test_package_has_no_low_cardinality_column(tmp_path: Path, parties) -> None:
     for kind, keys in table.blocks.items():
         present = keys[keys != 0]
         assert len(set(present.tolist())) == len(present), kind
+    buckets = table.u_sample.bucket
+    assert ((buckets >= 1) & (buckets <= schema.decision.u_sample_buckets)).all()
 
 
 def test_refuses_a_secret_made_for_an_unknown_schema(tmp_path: Path, parties) -> None:

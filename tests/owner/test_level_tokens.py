@@ -22,7 +22,10 @@ SCHEMA = load_linkage_schema()
 KINDS = SCHEMA.scoped_tokens
 FIELDS = {f.name: i for i, f in enumerate(SCHEMA.token_fields)}
 TOKENIZER = LevelTokenizer(
-    {k: bytes([i + 1]) * 32 for i, k in enumerate(KINDS)}, b"s" * 32, SCHEMA.scoped_token_bytes
+    {k: bytes([i + 1]) * 32 for i, k in enumerate(KINDS)},
+    b"s" * 32,
+    b"u" * 32,
+    SCHEMA.scoped_token_bytes,
 )
 DATES = st.dates(dt.date(1930, 1, 1), dt.date(2024, 12, 31))
 
@@ -32,9 +35,12 @@ def _record(**values) -> Record:
 
 
 def _words(records: list[Record], scopes: list[int]) -> np.ndarray:
-    scoped = TOKENIZER.scoped(
-        [level_values(r) for r in records], {"k": np.array(scopes, dtype=np.uint64)}
+    scopes_array = np.array(scopes, dtype=np.uint64)
+    scoped, sample = TOKENIZER.scoped(
+        [level_values(r) for r in records], {"k": scopes_array}, scopes_array
     )
+    # Bound to a block and to a u-sample bucket of the same number: other keys, other tokens.
+    assert not (scoped["k"].any(axis=1) & (scoped["k"] == sample).all(axis=1)).any()
     return level_words(scoped["k"], SCHEMA.scoped_token_bytes)
 
 
