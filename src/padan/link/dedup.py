@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from padan.formats.records import RecordsTable
@@ -20,13 +22,29 @@ from padan.link.pairing import (
 from padan.link.training import train_m
 
 
+@dataclass(frozen=True, slots=True)
+class Duplicates:
+    """Registry clusters: ``person`` (a cluster id per record, pairs at the threshold) and
+    ``confident`` (the same from pairs reaching ``action_bits`` only)."""
+
+    person: np.ndarray
+    confident: np.ndarray
+
+    def unsure(self) -> np.ndarray:
+        """Records of a multi-record person that no confident pair joins to another."""
+        n = len(self.person)
+        size = np.bincount(self.person, minlength=n)[self.person]
+        sure = np.bincount(self.confident, minlength=n)[self.confident]
+        return (size > 1) & (sure < 2)
+
+
 def deduplicate_registry(
     registry: RecordsTable,
     comparer: Comparer,
     threshold_bits: float,
     link_model: FSModel | None,
     runner: PairRunner | None = None,
-) -> tuple[np.ndarray, Stage]:
+) -> tuple[Duplicates, Stage]:
     """Cluster registry records that are one person (NIK ganda); return person ids.
 
     With a link model, its m probabilities are reused and only the share of duplicates
@@ -34,15 +52,16 @@ def deduplicate_registry(
     address (another region, another family card), so those fields are left out.
     Without one (a registry alone), m is fitted on the registry's own pairs.
 
-    Only pairs reaching the action bar (``action_bits``) merge people: a registry
-    record marked ``GANDA`` tells Disdukcapil to act, so a weaker pair is not enough.
+    People are the clusters of pairs reaching the threshold; a registry record is
+    marked ``GANDA`` (Disdukcapil acts on it) only where pairs reaching the action bar
+    (``action_bits``) join it to another record (see :class:`Duplicates`).
     """
     runner = runner or LocalRunner()
     plan = plan_pairs([registry], None, comparer.schema)
     counts = count_pairs(plan, runner, comparer)
     if counts.candidates.pairs == 0:
-        none = np.zeros(0)
-        return np.arange(len(registry)), Stage(
+        none, alone = np.zeros(0), np.arange(len(registry))
+        return Duplicates(alone, alone), Stage(
             FSModel([], [], [], 0.0, 0), counts.stats, none, none.astype(np.int64), 0
         )
     sample = SampleSide.of([registry], comparer.schema.scoped_token_bytes)
@@ -72,7 +91,9 @@ def deduplicate_registry(
         total_pairs=total,
         iterations=comparer.iterations,
     )
-    floor = max(threshold_bits, comparer.schema.decision.action_bits)
-    accepted = score_pairs(counts, comparer, model, floor, ignored)
+    accepted = score_pairs(counts, comparer, model, threshold_bits, ignored)
     person = clusters(len(registry), accepted.i, accepted.j)
-    return person, stage_of(comparer, model, candidates, counts.stats, len(accepted.i))
+    sure = accepted.bits >= comparer.schema.decision.action_bits
+    confident = clusters(len(registry), accepted.i[sure], accepted.j[sure])
+    stage = stage_of(comparer, model, candidates, counts.stats, len(accepted.i))
+    return Duplicates(person, confident), stage

@@ -68,7 +68,7 @@ def decide(
 
     started = time.perf_counter()
     say("Mencari NIK ganda di data registri (registry deduplication)")
-    person, dedup = deduplicate_registry(
+    duplicates, dedup = deduplicate_registry(
         registry, comparer, threshold_bits, fitted.model if fitted else None, runner
     )
     timings["dedup_seconds"] = time.perf_counter() - started
@@ -76,12 +76,14 @@ def decide(
     started = time.perf_counter()
     say("Memilih pasangan terbaik (choosing best links)")
     links, link_stage = (
-        link_lists(lists, fitted, person, comparer, threshold_bits) if fitted else ([], None)
+        link_lists(lists, fitted, duplicates.person, comparer, threshold_bits)
+        if fitted
+        else ([], None)
     )
     timings["assign_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    rows = result_rows(registry_pkg, list_pkgs, links, person, decision, seed)
+    rows = result_rows(registry_pkg, list_pkgs, links, duplicates, decision, seed)
     timings["statuses_seconds"] = time.perf_counter() - started
     return LinkOutcome(list(packages), rows, dedup, link_stage, threshold_bits, timings)
 

@@ -24,6 +24,7 @@ from padan.core.types import Confidence, Status
 from padan.formats.records import RecordsTable
 from padan.formats.result import ResultRows
 from padan.link.assignment import Links
+from padan.link.dedup import Duplicates
 from padan.link.verify import LoadedPackage
 
 
@@ -141,12 +142,13 @@ def result_rows(
     registry_pkg: LoadedPackage,
     list_pkgs: Sequence[LoadedPackage],
     links: Sequence[Links],
-    person: np.ndarray,
+    duplicates: Duplicates,
     decision: Decision,
     seed: int | None,
 ) -> dict[str, ResultRows]:
     """Every record's status, ids and confidence band, as columns per package."""
     registry = registry_pkg.table
+    person = duplicates.person
     linked = np.zeros(len(registry), dtype=bool)  # per person: a list row is surely theirs
     for lk in links:
         linked[person[lk.registry_index[(lk.registry_index >= 0) & ~lk.ambiguous]]] = True
@@ -190,6 +192,7 @@ def result_rows(
     status[reg_linked & reg_matched_same_nik] = Status.COCOK
     status[~reg_linked] = Status.TIDAK_DITEMUKAN
     status[np.bincount(person, minlength=len(registry))[person] > 1] = Status.GANDA
+    status[duplicates.unsure()] = Status.RAGU  # one person by weak evidence only
     confidence = object_column(len(registry))
     banded = reg_linked & np.isfinite(reg_best_bits)
     confidence[banded] = confidence_bands(reg_best_bits[banded], decision)

@@ -108,6 +108,16 @@ def _unordered_birth_date_name(r: Record) -> str | None:
     return f"{r.birth_date.year}:{d}:{m}:{initials}"
 
 
+def _unordered_birth_date_address(r: Record) -> str | None:
+    # The same date with the address's last number (digits sorted: a transposed
+    # postcode still agrees): finds a person whose name was badly damaged.
+    numbers, _ = _address_parts(r)
+    if not r.birth_date or not numbers:
+        return None
+    d, m = sorted((r.birth_date.day, r.birth_date.month))
+    return f"{r.birth_date.year}:{d}:{m}:{''.join(sorted(numbers[-1]))}"
+
+
 def _date_and_initials(parts: str) -> Callable[[Record], str | None]:
     """Two of year/month/day plus the name's first two letters: one date part may be wrong."""
 
@@ -189,6 +199,7 @@ def _address_last_name(r: Record) -> str | None:
 BLOCK_SOURCES: dict[str, Callable[[Record], str | None]] = {
     "nik": lambda r: _compared_nik(r) if len(_compared_nik(r)) == 16 else None,
     "birth_date_name": _unordered_birth_date_name,
+    "birth_date_address": _unordered_birth_date_address,
     "birth_ym_name": _date_and_initials("ym"),
     "birth_yd_name": _date_and_initials("yd"),
     "birth_md_name": _date_and_initials("md"),
