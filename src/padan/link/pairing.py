@@ -119,22 +119,30 @@ class Comparer:
     def random_pair_levels(self, a: SampleSide, b: SampleSide | None = None) -> np.ndarray:
         """Levels of random pairs of ``a`` and ``b`` (``None``: within ``a``).
 
-        Each sampled record of ``a`` is paired with a random record of ``b`` in its
-        u-sample bucket: a random pair that can compare level tokens too. The seed is
-        fixed, so results stay reproducible.
+        Filter fields are compared on uniformly random pairs (token fields missing);
+        token fields on random pairs inside one u-sample bucket, the only random pairs
+        that can compare level tokens (filter fields missing there, so each field's u
+        comes from one sample). The seed is fixed: results stay reproducible.
         """
         other = a if b is None else b
         rng = np.random.default_rng(0)
+        i = rng.integers(0, len(a), self.sample)
+        j = rng.integers(0, len(other), self.sample)
+        keep = (i != j) if b is None else np.ones(len(i), dtype=bool)
+        filters = self.levels(Side(a.words), Side(other.words), i[keep], j[keep])
+        # Token fields: each sampled record of a with a random record of its bucket in b.
         order = np.argsort(other.bucket, kind="stable")
         buckets = other.bucket[order]
-        i = rng.integers(0, len(a), self.sample) if len(a) else np.zeros(0, np.int64)
+        i = rng.integers(0, len(a), self.sample)
         lo = np.searchsorted(buckets, a.bucket[i], side="left")
         hi = np.searchsorted(buckets, a.bucket[i], side="right")
         held = hi > lo
         i, lo, hi = i[held], lo[held], hi[held]
         j = order[lo + (rng.random(len(i)) * (hi - lo)).astype(np.int64)]
         keep = (i != j) if b is None else np.ones(len(i), dtype=bool)
-        return self.levels(a.side(), other.side(), i[keep], j[keep])
+        tokens = self.levels(a.side(), other.side(), i[keep], j[keep])
+        tokens[:, : self.n_filters] = -1
+        return np.concatenate([filters, tokens])
 
 
 @dataclass(frozen=True, slots=True)
