@@ -81,3 +81,19 @@ def test_result_rows_are_a_sequence_of_match_rows() -> None:
     changed = ResultRows.concat([rows])
     changed.match_id[0] = "M2"
     assert rows == ResultRows.concat([rows]) and rows != changed
+
+
+def test_ganda_needs_a_confident_pair() -> None:
+    from padan.link.dedup import Duplicates
+
+    # Records 0-1 joined by a confident pair, 2 joined to them by a weak one; 3-4 weak only.
+    person = np.array([0, 0, 0, 3, 3, 5])
+    confident = np.array([0, 0, 2, 3, 4, 5])
+    assert Duplicates(person, confident).unsure().tolist() == [
+        False,
+        False,
+        True,
+        True,
+        True,
+        False,
+    ]
