@@ -40,6 +40,8 @@ keys_app = typer.Typer(help="Organisation identities: key pairs and public ident
 secret_app = typer.Typer(help="The shared linkage secret, sealed to each data owner.")
 app.add_typer(keys_app, name="keys", no_args_is_help=True)
 app.add_typer(secret_app, name="secret", no_args_is_help=True)
+round_app = typer.Typer(help="Linkage rounds on a coordinator service (putaran pemadanan).")
+app.add_typer(round_app, name="round", no_args_is_help=True)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -752,6 +754,230 @@ def apply_(
         outputs=[summary.corrected, summary.log],
         counts=summary.counts(),
     )
+
+
+# --- service (coordinator service and the owners' client) -----------------------------
+
+ServerOption = Annotated[
+    str, typer.Option(help="Coordinator service URL, e.g. https://padan.example.go.id.")
+]
+RoundOption = Annotated[str, typer.Option("--round", help="Round id (from padan round new).")]
+
+
+@app.command()
+@handle_errors
+def serve(
+    key: Annotated[Path, typer.Option(help="Coordinator's private key file.")],
+    trust: Annotated[Path, typer.Option(help="Directory of trusted identity cards.")],
+    data: Annotated[Path, typer.Option(help="Data directory: packages, results, SQLite.")],
+    db: Annotated[
+        str | None,
+        typer.Option(help="Database URL, e.g. postgresql://user@host/padan (default: SQLite)."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    cluster: Annotated[
+        str | None,
+        typer.Option(help="Run links on Dask as padan link --cluster does (local[:N] or tcp://)."),
+    ] = None,
+    max_upload: Annotated[int, typer.Option(help="Largest package accepted, in MB.", min=1)] = 4096,
+    secure_cookies: Annotated[
+        bool, typer.Option(help="Mark the page's session cookie Secure (behind HTTPS).")
+    ] = False,
+) -> None:
+    """Run the coordinator service: owners send packages, fetch their sealed results.
+
+    Layanan koordinator: pemilik data mengirim paket dan mengambil hasil tersegel.
+    """
+    from padan.service.app import ServiceConfig
+    from padan.service.db import database_url
+    from padan.service.server import serve as run_server
+    from padan.service.uploads import Limits
+    from padan.trust.identity import load_identity, load_trusted_cards
+
+    coordinator = load_identity(key, read_passphrase())
+    config = ServiceConfig(
+        data_dir=data,
+        coordinator=coordinator,
+        trusted=load_trusted_cards(trust),
+        db_url=database_url(db, data),
+        cluster=cluster,
+        limits=Limits(upload=max_upload * 1024**2),
+        secure_cookies=secure_cookies,
+    )
+    console.print(
+        f"padan serve · {coordinator.card.label} · http://{host}:{port} "
+        f"(data {data}, db {db.split('@')[-1] if db else 'SQLite'})",
+        highlight=False,
+    )
+    run_server(config, host, port)
+
+
+def _client(server: str, key: Path):  # a padan.service.client.Client (imported lazily)
+    from padan.service.client import Client
+    from padan.trust.identity import load_identity
+
+    return Client(server, load_identity(key, read_passphrase()))
+
+
+@round_app.command("new")
+@handle_errors
+def round_new(
+    name: Annotated[str, typer.Argument(help="Name of the round, e.g. 'CKG Kota Serang Q1'.")],
+    server: ServerOption,
+    key: Annotated[Path, typer.Option(help="Coordinator's private key file.")],
+    registry: Annotated[Path, typer.Option(help="Identity card of the registry owner.")],
+    list_cards: Annotated[
+        list[Path], typer.Option("--list", help="Identity card of a list owner (repeat).")
+    ],
+    pks: Annotated[str, typer.Option(help="Reference of the agreement (nomor PKS).")] = "",
+    retention: Annotated[
+        str | None,
+        typer.Option(help="Delete packages and results on this date, YYYY-MM-DD (default +30 d)."),
+    ] = None,
+    schema: Annotated[str | None, typer.Option(help="Linkage schema of the round.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for reproducible match ids.")] = None,
+) -> None:
+    """Open a round (putaran) for a registry and list owners; prints the round id."""
+    from padan.service.client import open_round
+    from padan.trust.identity import load_card
+
+    with _client(server, key) as client:
+        made = open_round(
+            client,
+            name,
+            registry=load_card(registry),
+            lists=[load_card(card) for card in list_cards],
+            pks=pks,
+            schema=schema,
+            retention=retention,
+            seed=seed,
+        )
+    err_console.print(
+        f"Putaran dibuka (round opened): {made['name']} · "
+        f"{', '.join(p['org'] for p in made['parties'])} · retensi {made['retention']}",
+        highlight=False,
+    )
+    console.print(made["id"], highlight=False)
+
+
+@round_app.command("list")
+@handle_errors
+def round_list(
+    server: ServerOption,
+    key: Annotated[Path, typer.Option(help="Your private key file.")],
+) -> None:
+    """List the rounds your key may see (the coordinator: all)."""
+    with _client(server, key) as client:
+        rounds = client.json("GET", "/api/rounds")
+    table = Table(title="Putaran (rounds)")
+    for column in ("id", "nama (name)", "status", "pihak (parties)", "retensi (retention)"):
+        table.add_column(column)
+    for r in rounds:
+        parties = ", ".join(f"{p['org']} ({p['role']})" for p in r["parties"])
+        table.add_row(r["id"], r["name"], r["state"], parties, r["retention"])
+    console.print(table)
+
+
+@round_app.command("purge")
+@handle_errors
+def round_purge(
+    round_id: Annotated[str, typer.Argument(help="Round id.")],
+    server: ServerOption,
+    key: Annotated[Path, typer.Option(help="Coordinator's private key file.")],
+) -> None:
+    """Delete a round's packages and results now (before its retention date)."""
+    with _client(server, key) as client:
+        done = client.json("POST", f"/api/rounds/{round_id}/purge")
+    console.print(f"Dihapus (purged): round {round_id}, {done['bytes_removed']:,} bytes")
+
+
+@app.command()
+@handle_errors
+def send(
+    package: Annotated[Path, typer.Argument(help="Your package (*.padan).")],
+    server: ServerOption,
+    round_id: RoundOption,
+    key: Annotated[Path, typer.Option(help="Your private key file.")],
+    replace: Annotated[
+        bool, typer.Option(help="Replace the package you sent to this round earlier.")
+    ] = False,
+) -> None:
+    """Send a package to a round; resumes an interrupted upload of the same file.
+
+    Kirim paket ke putaran; unggahan yang terputus dilanjutkan.
+    """
+    from rich.progress import BarColumn, DownloadColumn, TransferSpeedColumn
+
+    from padan.service.client import send_package
+
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
+    with (
+        _client(server, key) as client,
+        Progress(*columns, TransferSpeedColumn(), console=err_console, transient=True) as bar,
+    ):
+        task = bar.add_task(f"Mengirim (sending) {package.name}", total=None)
+        sent = send_package(
+            client,
+            package,
+            round_id,
+            replace=replace,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    resumed = f", dilanjutkan dari (resumed at) {sent.resumed_at:,}" if sent.resumed_at else ""
+    console.print(
+        f"Terkirim dan diverifikasi (sent and verified): {package.name}, {sent.bytes:,} bytes, "
+        f"{sent.records or 0:,} baris (records){resumed} ({sent.seconds:.1f} s)",
+        highlight=False,
+    )
+
+
+@app.command()
+@handle_errors
+def fetch(
+    server: ServerOption,
+    round_id: RoundOption,
+    key: Annotated[Path, typer.Option(help="Your private key file.")],
+    out: Annotated[Path, typer.Option(help="Directory for ORG.result.")],
+    wait: Annotated[bool, typer.Option(help="Wait until the round's run has finished.")] = False,
+    timeout: Annotated[
+        float | None, typer.Option(help="With --wait: give up after this many seconds.")
+    ] = None,
+) -> None:
+    """Fetch your sealed result of a round (then run padan reconcile on it).
+
+    Ambil hasil tersegel milik Anda sendiri.
+    """
+    from padan.service.client import fetch_result
+
+    with _client(server, key) as client, console.status("Menunggu (waiting)…") as status:
+        path = fetch_result(
+            client,
+            round_id,
+            out,
+            wait=wait,
+            timeout=timeout,
+            on_wait=lambda s: status.update(
+                f"Putaran {s['id']}: {s['state']} · {(s.get('run') or {}).get('stage', '')}"
+            ),
+        )
+    console.print(f"Hasil tersegel (sealed result): {path}")
+
+
+@app.command()
+@handle_errors
+def login(
+    server: ServerOption,
+    key: Annotated[Path, typer.Option(help="Your private key file.")],
+) -> None:
+    """Print a sign-in link for the status page (valid 10 minutes, once; no password).
+
+    Cetak tautan masuk ke halaman status, ditandatangani dengan kunci Anda.
+    """
+    from padan.service.client import sign_in_link
+    from padan.trust.identity import load_identity
+
+    console.print(sign_in_link(server, load_identity(key, read_passphrase())), soft_wrap=True)
 
 
 # --- demo -------------------------------------------------------------------------------
