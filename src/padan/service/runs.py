@@ -23,7 +23,6 @@ from sqlalchemy import select
 
 from padan import audit as audit_log
 from padan.core.errors import PadanError
-from padan.link.run import link_run
 from padan.service.db import Database
 from padan.service.models import Round, Run, utcnow
 from padan.service.rounds import audit, current_uploads, round_dir
@@ -139,6 +138,8 @@ class Worker:
             if time.monotonic() - last >= _STAGE_EVERY:
                 last = time.monotonic()
                 self._stage(run_id, message)
+
+        from padan.link.run import link_run  # numba and the linker load with the first run
 
         try:
             summary = link_run(

@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,11 +28,13 @@ from sqlalchemy.orm import Session
 from padan.core.errors import PadanError
 from padan.core.types import Manifest
 from padan.formats.package import MANIFEST
-from padan.link.run import LoadedPackage, check_same_linkage, verify_package
 from padan.service.auth import Refused
 from padan.service.models import Party, Round, Upload, utcnow
 from padan.service.rounds import audit, current_uploads, round_dir
 from padan.trust.identity import Card
+
+if TYPE_CHECKING:  # the linker (numba) is imported when the first package arrives
+    from padan.link.run import LoadedPackage
 
 MAX_UPLOAD = 4 * 1024**3
 """Default largest package (4 GiB; a city registry of 700 000 rows is ~130 MB)."""
@@ -164,14 +167,20 @@ def _file_sha256(path: Path) -> str | None:
         return None
 
 
-def _stored_package(path: Path, signer: Card) -> LoadedPackage:
+def _stored_package(path: Path, signer: Card) -> LoadedPackage | None:
     """A package verified when it arrived, with its manifest only (no records).
 
     Enough for ``check_same_linkage``, which compares manifests; reading every earlier
     package again on each upload would make a round of n owners cost n² verifications.
+    ``None`` if the stored file can no longer be read: the run will refuse it then.
     """
-    with zipfile.ZipFile(path) as archive:
-        manifest = Manifest(**json.loads(archive.read(MANIFEST)))
+    from padan.link.run import LoadedPackage
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest = Manifest(**json.loads(archive.read(MANIFEST)))
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError):
+        return None
     return LoadedPackage(path, manifest, signer, table=None)  # type: ignore[arg-type]
 
 
@@ -188,6 +197,8 @@ def finish_upload(
     On refusal the upload is marked rejected with the reason, its bytes are removed, and
     ``Refused`` (422, ``package_refused``) carries the same message as ``padan link``.
     """
+    from padan.link.run import check_same_linkage, verify_package
+
     path = part_path(data_dir, upload)
     shown = f"{party.org}.padan"
     try:
@@ -212,14 +223,14 @@ def finish_upload(
                 422, "package_refused", f"{shown}: not made with the round's schema {rnd.schema}"
             )
         current = current_uploads(session, rnd.id)
-        others = [
+        stored = [
             _stored_package(package_path(data_dir, rnd.id, p.org), trusted[p.fingerprint])
             for p in rnd.parties
             if p.fingerprint != party.fingerprint
             and p.fingerprint in current
             and current[p.fingerprint].state == "verified"
         ]
-        check_same_linkage([loaded, *others])
+        check_same_linkage([loaded, *(pkg for pkg in stored if pkg is not None)])
     except (PadanError, Refused) as exc:
         message = str(exc) if isinstance(exc, PadanError) else exc.message
         message = message.replace(str(path), shown).replace(path.name, shown)

@@ -1,0 +1,134 @@
+"""Faults: the server killed (SIGKILL) mid-upload and mid-run, then started again.
+
+An upload resumes at the offset the server had stored, cutting off what it wrote past it;
+a run is started again from the verified packages (or fails with its reason when they
+are no longer usable). Nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from servicekit import Flow
+
+from padan.demo import COORDINATOR, DEMO_PASSPHRASE, HEALTH, REGISTRY
+from padan.service.client import Client, ServiceError, fetch_result, open_round, send_package
+from padan.service.server import free_port
+
+CHUNK = 64 * 1024
+
+
+@contextmanager
+def padan_serve(flow: Flow, data: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``padan serve`` in its own process on a free loopback port."""
+    port = free_port()
+    folder = flow.folders[COORDINATOR]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "padan",
+            "serve",
+            "--key",
+            str(folder / f"{COORDINATOR}.key"),
+            "--trust",
+            str(folder / "trust"),
+            "--data",
+            str(data),
+            "--port",
+            str(port),
+        ],
+        env={**os.environ, "PADAN_PASSPHRASE": DEMO_PASSPHRASE},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(url + "/api/health", timeout=1)
+            break
+        except httpx.TransportError:
+            assert process.poll() is None, process.stderr.read().decode()
+            assert time.monotonic() < deadline, "padan serve did not start"
+            time.sleep(0.05)
+    try:
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        process.stderr.close()
+
+
+def _kill(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def _client(url: str, identity) -> Client:
+    return Client(url, identity, retries=1, backoff=0.05)
+
+
+def _open(url: str, flow: Flow) -> str:
+    with _client(url, flow.coordinator) as client:
+        return open_round(
+            client, "uji gangguan", registry=flow.registry.card, lists=[flow.health.card], seed=1
+        )["id"]
+
+
+def _stop_at(done: int, at: int) -> None:
+    if done >= at:
+        raise ServiceError(499, "stopped", "line cut (test)")
+
+
+def test_upload_and_run_resume_after_the_server_is_killed(flow: Flow, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    package = flow.packages[REGISTRY]
+    with padan_serve(flow, data) as (url, process):
+        round_id = _open(url, flow)
+        with _client(url, flow.registry) as client, pytest.raises(ServiceError):
+            # Stop after the second chunk, as a cut line would.
+            send_package(
+                client,
+                package,
+                round_id,
+                chunk=CHUNK,
+                progress=lambda done, _total: _stop_at(done, 2 * CHUNK),
+            )
+        _kill(process)
+    folder = data / "rounds" / round_id
+    (part,) = (folder / "uploads").glob("*.part")
+    with open(part, "ab") as handle:  # bytes the server wrote but never acknowledged
+        handle.write(b"\0" * 1000)
+
+    with padan_serve(flow, data) as (url, process):
+        with _client(url, flow.registry) as client:
+            sent = send_package(client, package, round_id, chunk=CHUNK)
+        assert sent.resumed_at == 2 * CHUNK
+        assert (folder / "packages" / f"{REGISTRY}.padan").read_bytes() == package.read_bytes()
+        with _client(url, flow.health) as client:
+            send_package(client, flow.packages[HEALTH], round_id)
+            for _ in range(2000):  # bounded: the run starts at once
+                run = client.json("GET", f"/api/rounds/{round_id}")["run"]
+                if run and run["state"] != "queued":
+                    break
+                time.sleep(0.005)
+        assert run["state"] == "running", run
+        _kill(process)
+    assert not (folder / "results").exists()
+
+    with padan_serve(flow, data) as (url, _process), _client(url, flow.health) as client:
+        path = fetch_result(client, round_id, tmp_path, wait=True, poll=0.1, timeout=60)
+        run = client.json("GET", f"/api/rounds/{round_id}")["run"]
+    assert path.is_file() and run["state"] == "done" and run["attempts"] == 2
+    assert not (folder / "run.tmp").exists()
