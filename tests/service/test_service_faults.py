@@ -92,43 +92,45 @@ def _stop_at(done: int, at: int) -> None:
 
 
 def test_upload_and_run_resume_after_the_server_is_killed(flow: Flow, tmp_path: Path) -> None:
+    """One kill, two rounds: one mid-upload, one mid-run (one restart keeps the test fast)."""
     data = tmp_path / "data"
     package = flow.packages[REGISTRY]
     with padan_serve(flow, data) as (url, process):
-        round_id = _open(url, flow)
+        uploading, linking = _open(url, flow), _open(url, flow)
         with _client(url, flow.registry) as client, pytest.raises(ServiceError):
             # Stop after the second chunk, as a cut line would.
             send_package(
                 client,
                 package,
-                round_id,
+                uploading,
                 chunk=CHUNK,
                 progress=lambda done, _total: _stop_at(done, 2 * CHUNK),
             )
-        _kill(process)
-    folder = data / "rounds" / round_id
-    (part,) = (folder / "uploads").glob("*.part")
-    with open(part, "ab") as handle:  # bytes the server wrote but never acknowledged
-        handle.write(b"\0" * 1000)
-
-    with padan_serve(flow, data) as (url, process):
-        with _client(url, flow.registry) as client:
-            sent = send_package(client, package, round_id, chunk=CHUNK)
-        assert sent.resumed_at == 2 * CHUNK
-        assert (folder / "packages" / f"{REGISTRY}.padan").read_bytes() == package.read_bytes()
-        with _client(url, flow.health) as client:
-            send_package(client, flow.packages[HEALTH], round_id)
+        for org in (REGISTRY, HEALTH):
+            with _client(url, flow.ids[org]) as client:
+                send_package(client, flow.packages[org], linking)
+        with _client(url, flow.coordinator) as client:
             for _ in range(2000):  # bounded: the run starts at once
-                run = client.json("GET", f"/api/rounds/{round_id}")["run"]
+                run = client.json("GET", f"/api/rounds/{linking}")["run"]
                 if run and run["state"] != "queued":
                     break
                 time.sleep(0.005)
         assert run["state"] == "running", run
         _kill(process)
-    assert not (folder / "results").exists()
+    rounds = data / "rounds"
+    assert not (rounds / linking / "results").exists()
+    (part,) = (rounds / uploading / "uploads").glob("*.part")
+    with open(part, "ab") as handle:  # bytes the server wrote but never acknowledged
+        handle.write(b"\0" * 1000)
 
-    with padan_serve(flow, data) as (url, _process), _client(url, flow.health) as client:
-        path = fetch_result(client, round_id, tmp_path, wait=True, poll=0.1, timeout=60)
-        run = client.json("GET", f"/api/rounds/{round_id}")["run"]
+    with padan_serve(flow, data) as (url, _process):
+        with _client(url, flow.registry) as client:
+            sent = send_package(client, package, uploading, chunk=CHUNK)
+        with _client(url, flow.health) as client:
+            path = fetch_result(client, linking, tmp_path, wait=True, poll=0.1, timeout=60)
+            run = client.json("GET", f"/api/rounds/{linking}")["run"]
+    assert sent.resumed_at == 2 * CHUNK
+    stored = rounds / uploading / "packages" / f"{REGISTRY}.padan"
+    assert stored.read_bytes() == package.read_bytes()
     assert path.is_file() and run["state"] == "done" and run["attempts"] == 2
-    assert not (folder / "run.tmp").exists()
+    assert not (rounds / linking / "run.tmp").exists()
