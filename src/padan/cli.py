@@ -299,7 +299,7 @@ def keys_new(
 ) -> None:
     """Create an organisation's key pair (private ORG.key) and identity card (ORG.card.json)."""
     from padan.api import create_identity
-    from padan.trust.identity import validate_org, validate_role
+    from padan.trust.cards import validate_org, validate_role
 
     # Validate before asking for a passphrase twice.
     validate_org(org)
@@ -317,7 +317,7 @@ def keys_show(
     card: Annotated[Path, typer.Argument(help="An identity card (ORG.card.json).")],
 ) -> None:
     """Show an identity card: organisation, role and fingerprint (to check by phone)."""
-    from padan.trust.identity import load_card
+    from padan.trust.cards import load_card
 
     shown = load_card(card)
     console.print(f"Organisation: {shown.org}", highlight=False)
@@ -440,7 +440,7 @@ def inspect(
     import json
 
     from padan.api import inspect_package
-    from padan.trust.identity import load_trusted_cards
+    from padan.trust.cards import load_trusted_cards
 
     trusted = load_trusted_cards(trust) if trust is not None else None
     report = inspect_package(package, trusted)
@@ -480,7 +480,8 @@ def link(
     """Verify and match packages; write one sealed result per owner and a report."""
     from padan.api import link_run
     from padan.core.types import Status
-    from padan.trust.identity import load_identity, load_trusted_cards
+    from padan.trust.cards import load_trusted_cards
+    from padan.trust.identity import load_identity
 
     coordinator = load_identity(key, read_passphrase())
     with console.status("Linking…") as status:
@@ -534,7 +535,8 @@ def reconcile(
     """Turn a sealed result into a worklist for your own rows."""
     from padan.api import reconcile_run
     from padan.owner.worklist import summary_rows
-    from padan.trust.identity import load_identity, load_trusted_cards
+    from padan.trust.cards import load_trusted_cards
+    from padan.trust.identity import load_identity
 
     identity = load_identity(key, read_passphrase())
     inputs = [*input_files, *result[1:]]
@@ -650,7 +652,8 @@ def disclose(
     from padan.api import disclose as run_disclose
     from padan.core.errors import InputError
     from padan.owner.disclosure import read_match_ids
-    from padan.trust.identity import load_card, load_identity, load_trusted_cards
+    from padan.trust.cards import load_card, load_trusted_cards
+    from padan.trust.identity import load_identity
 
     requested = [*(match_id or []), *(read_match_ids(match_ids) if match_ids else [])]
     if all_matched == bool(requested or match_ids):
@@ -687,7 +690,8 @@ def apply_(
 ) -> None:
     """Apply a disclosure: write a corrected upload file and a masked change log."""
     from padan.api import apply_disclosure
-    from padan.trust.identity import load_identity, load_trusted_cards
+    from padan.trust.cards import load_trusted_cards
+    from padan.trust.identity import load_identity
 
     identity = load_identity(key, read_passphrase())
     summary = apply_disclosure(

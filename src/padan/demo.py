@@ -29,7 +29,8 @@ from padan.api import (
 )
 from padan.audit import logging_to
 from padan.synth import SynthOptions
-from padan.trust.identity import load_identity, load_trusted_cards
+from padan.trust.cards import load_trusted_cards
+from padan.trust.identity import load_identity
 from padan.trust.secret import load_secret
 
 REGISTRY, HEALTH, COORDINATOR = "disdukcapil-serang", "dinkes-serang", "koordinator"

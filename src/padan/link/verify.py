@@ -16,7 +16,7 @@ from padan.core.schema import field_layouts, load_linkage_schema, schema_fingerp
 from padan.core.types import Manifest
 from padan.formats.package import read_package
 from padan.formats.records import RecordsTable, from_parquet
-from padan.trust.identity import Card
+from padan.trust.cards import Card
 
 
 @dataclass(slots=True)
