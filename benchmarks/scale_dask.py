@@ -33,8 +33,10 @@ from rich.table import Table
 from padan.core.files import atomic_open
 from padan.core.schema import schema_fingerprint
 from padan.link.dask_runner import DaskRunner
+from padan.link.outcome import LinkOutcome
 from padan.link.pairing import LocalRunner, PairRunner
-from padan.link.run import LinkOutcome, LoadedPackage, decide, load_packages
+from padan.link.run import decide
+from padan.link.verify import LoadedPackage, load_packages
 from padan.owner.encode import encode_files
 from padan.synth import SynthOptions, generate
 from padan.trust.identity import new_identity

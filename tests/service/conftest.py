@@ -6,10 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servicekit import POSTGRES, Flow, Server, make_flow, postgres_database, service_config
 
 from padan.service.db import database_url
 from padan.service.server import running_server
+from tests.service.servicekit import (
+    POSTGRES,
+    Flow,
+    Server,
+    make_flow,
+    postgres_database,
+    service_config,
+)
 
 
 @pytest.fixture(scope="session")

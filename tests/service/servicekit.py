@@ -19,7 +19,8 @@ from padan.service.app import ServiceConfig
 from padan.service.client import Client
 from padan.service.db import database_url
 from padan.service.uploads import Limits
-from padan.trust.identity import Card, Identity, load_identity, load_trusted_cards, new_identity
+from padan.trust.cards import Card, load_trusted_cards
+from padan.trust.identity import Identity, load_identity, new_identity
 
 POSTGRES = os.environ.get("PADAN_TEST_POSTGRES_URL")
 MAX_UPLOAD = 2 * 1024**2  # small, so that the over-size refusal is cheap to provoke

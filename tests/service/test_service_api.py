@@ -11,13 +11,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servicekit import MAX_UPLOAD, Flow, Server
 
 from padan.demo import HEALTH, REGISTRY
 from padan.formats.result import read_result
-from padan.link.run import verify_package
+from padan.link.verify import verify_package
 from padan.service.auth import sign_request
 from padan.service.client import ServiceError, fetch_result, open_round, send_package
+from tests.service.servicekit import MAX_UPLOAD, Flow, Server
 
 
 def _round(server: Server, flow: Flow, **options) -> str:

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servicekit import Flow
 
 from padan.demo import COORDINATOR, DEMO_PASSPHRASE, HEALTH, REGISTRY
 from padan.service.client import Client, ServiceError, fetch_result, open_round, send_package
 from padan.service.server import free_port
+from tests.service.servicekit import Flow
 
 CHUNK = 64 * 1024
 

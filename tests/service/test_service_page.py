@@ -12,10 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servicekit import Flow, Server
 
 from padan.demo import HEALTH, REGISTRY
 from padan.service.client import fetch_result, open_round, send_package, sign_in_link
+from tests.service.servicekit import Flow, Server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"

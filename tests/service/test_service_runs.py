@@ -6,13 +6,13 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from servicekit import Flow, Server
 
 from padan.demo import HEALTH, REGISTRY
 from padan.service.client import fetch_result, open_round, send_package
 from padan.service.db import Database, database_url, migrate
 from padan.service.models import Party, Round, Run
 from padan.service.runs import MAX_ATTEMPTS, Worker
+from tests.service.servicekit import Flow, Server
 
 
 def test_failed_run_records_its_reason_and_writes_nothing(

@@ -10,17 +10,15 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from padan import __version__
 from padan.core.files import atomic_open
 from padan.core.types import Status
+from padan.core.version import __version__
 from padan.link.model import probability
-
-if TYPE_CHECKING:  # linking builds reports; the types only are needed here
-    from padan.link.run import LinkOutcome, Stage
+from padan.link.outcome import LinkOutcome, Stage
 
 BINS = np.arange(-40, 42, 2)
 

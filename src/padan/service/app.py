@@ -36,7 +36,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from padan import __version__
+from padan.core.version import __version__
 from padan.service.auth import Refused, Signed, nonce_key, verify_request
 from padan.service.db import Database, migrate
 from padan.service.models import Nonce, Upload, utcnow
@@ -62,7 +62,8 @@ from padan.service.uploads import (
     receive_chunk,
     start_upload,
 )
-from padan.trust.identity import Card, Identity
+from padan.trust.cards import Card
+from padan.trust.identity import Identity
 
 log = logging.getLogger("padan.service")
 MAX_JSON = 1024**2

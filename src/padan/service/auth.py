@@ -22,18 +22,18 @@ import secrets
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
-from cryptography.hazmat.primitives.asymmetric import ed25519
 from http_message_signatures import (
     HTTPMessageSigner,
     HTTPMessageVerifier,
+    HTTPSignatureAlgorithm,
     HTTPSignatureKeyResolver,
     InvalidSignature,
 )
-from http_message_signatures.algorithms import ED25519
 from http_message_signatures.digests import ContentDigest
 
 from padan.core.errors import VerificationError
-from padan.trust.identity import Card, Identity
+from padan.trust.cards import Card
+from padan.trust.identity import Identity
 from padan.trust.sealing import sign_detached, verify_detached
 
 TAG = "padan"
@@ -72,24 +72,44 @@ class _Message:
     headers: dict[str, str]
 
 
+class _Ed25519(HTTPSignatureAlgorithm):
+    """RFC 9421 ``ed25519`` with padan's own keys: a ``Card`` verifies, an ``Identity`` signs.
+
+    Keeps every use of the cryptography package inside ``padan.trust``.
+    """
+
+    algorithm_id = "ed25519"
+
+    def __init__(self, public_key: Card | None = None, private_key: Identity | None = None):
+        self.public_key = public_key
+        self.private_key = private_key
+
+    def sign(self, message: bytes) -> bytes:
+        assert self.private_key is not None
+        return self.private_key.sign(message)
+
+    def verify(self, signature: bytes, message: bytes) -> None:
+        assert self.public_key is not None
+        self.public_key.verify(signature, message)  # VerificationError if it does not match
+
+
 class _Keys(HTTPSignatureKeyResolver):
-    """Resolves a ``keyid`` (card fingerprint) to its Ed25519 key; remembers unknown ids."""
+    """Resolves a ``keyid`` (card fingerprint) to its card; remembers unknown ids."""
 
     def __init__(self, cards: Mapping[str, Card], private: Identity | None = None) -> None:
         self.cards = cards
         self.private = private
         self.unknown: str | None = None
 
-    def resolve_public_key(self, key_id: str) -> ed25519.Ed25519PublicKey | None:
+    def resolve_public_key(self, key_id: str) -> Card | None:  # type: ignore[override]
         card = self.cards.get(key_id)
         if card is None:
             self.unknown = key_id
-            return None
-        return ed25519.Ed25519PublicKey.from_public_bytes(card.signing_public)
+        return card
 
-    def resolve_private_key(self, key_id: str) -> ed25519.Ed25519PrivateKey:
+    def resolve_private_key(self, key_id: str) -> Identity:  # type: ignore[override]
         assert self.private is not None and key_id == self.private.card.fingerprint
-        return self.private.signing_key
+        return self.private
 
 
 def sign_request(
@@ -98,7 +118,7 @@ def sign_request(
     """The ``Content-Digest``, ``Signature-Input`` and ``Signature`` headers for a request."""
     message = _Message(method.upper(), url, {})
     created = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    HTTPMessageSigner(signature_algorithm=ED25519, key_resolver=_Keys({}, identity)).sign(
+    HTTPMessageSigner(signature_algorithm=_Ed25519, key_resolver=_Keys({}, identity)).sign(
         message,
         key_id=identity.card.fingerprint,
         created=created,
@@ -178,7 +198,7 @@ def verify_request(
     }
     keys = _Keys(cards)
     try:
-        (result,) = _Verifier(signature_algorithm=ED25519, key_resolver=keys).verify(
+        (result,) = _Verifier(signature_algorithm=_Ed25519, key_resolver=keys).verify(
             _Message(method.upper(), url, fields),
             max_age=None,
             expect_tag=TAG,

@@ -22,7 +22,8 @@ import httpx
 from padan.core.errors import InputError, PadanError, VerificationError
 from padan.core.files import atomic_open
 from padan.service.auth import login_link, sign_request
-from padan.trust.identity import Card, Identity
+from padan.trust.cards import Card
+from padan.trust.identity import Identity
 
 CHUNK = 8 * 1024**2
 RETRIES = 8

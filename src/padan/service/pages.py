@@ -34,7 +34,7 @@ from padan.service.rounds import (
     round_status,
     visible_rounds,
 )
-from padan.trust.identity import Card
+from padan.trust.cards import Card
 
 router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")

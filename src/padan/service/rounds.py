@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from padan.core.schema import DEFAULT_SCHEMA, load_linkage_schema
 from padan.service.auth import Refused
 from padan.service.models import AuditEntry, Party, Round, Run, Upload
-from padan.trust.identity import Card
+from padan.trust.cards import Card
 
 DEFAULT_RETENTION_DAYS = 30
 

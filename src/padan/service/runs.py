@@ -27,7 +27,8 @@ from padan.service.db import Database
 from padan.service.models import Round, Run, utcnow
 from padan.service.rounds import audit, current_uploads, round_dir
 from padan.service.uploads import package_path
-from padan.trust.identity import Card, Identity
+from padan.trust.cards import Card
+from padan.trust.identity import Identity
 
 log = logging.getLogger("padan.service")
 

@@ -31,10 +31,10 @@ from padan.formats.package import MANIFEST
 from padan.service.auth import Refused
 from padan.service.models import Party, Round, Upload, utcnow
 from padan.service.rounds import audit, current_uploads, round_dir
-from padan.trust.identity import Card
+from padan.trust.cards import Card
 
 if TYPE_CHECKING:  # the linker (numba) is imported when the first package arrives
-    from padan.link.run import LoadedPackage
+    from padan.link.verify import LoadedPackage
 
 MAX_UPLOAD = 4 * 1024**3
 """Default largest package (4 GiB; a city registry of 700 000 rows is ~130 MB)."""
@@ -174,7 +174,7 @@ def _stored_package(path: Path, signer: Card) -> LoadedPackage | None:
     package again on each upload would make a round of n owners cost n² verifications.
     ``None`` if the stored file can no longer be read: the run will refuse it then.
     """
-    from padan.link.run import LoadedPackage
+    from padan.link.verify import LoadedPackage
 
     try:
         with zipfile.ZipFile(path) as archive:
@@ -197,7 +197,7 @@ def finish_upload(
     On refusal the upload is marked rejected with the reason, its bytes are removed, and
     ``Refused`` (422, ``package_refused``) carries the same message as ``padan link``.
     """
-    from padan.link.run import check_same_linkage, verify_package
+    from padan.link.verify import check_same_linkage, verify_package
 
     path = part_path(data_dir, upload)
     shown = f"{party.org}.padan"
