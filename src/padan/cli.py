@@ -898,6 +898,7 @@ def send(
         f"Terkirim dan diverifikasi (sent and verified): {package.name}, {sent.bytes:,} bytes, "
         f"{sent.records or 0:,} baris (records){resumed} ({sent.seconds:.1f} s)",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -930,7 +931,7 @@ def fetch(
                 f"Putaran {s['id']}: {s['state']} · {(s.get('run') or {}).get('stage', '')}"
             ),
         )
-    console.print(f"Hasil tersegel (sealed result): {path}")
+    console.print(f"Hasil tersegel (sealed result): {path}", soft_wrap=True, markup=False)
 
 
 @app.command()
@@ -960,6 +961,10 @@ def demo(
         Path | None, typer.Option(help="Working directory (default: a temporary one).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the synthetic data and match ids.")] = 1,
+    service: Annotated[
+        bool,
+        typer.Option(help="Link through a local coordinator service (padan serve) over HTTP."),
+    ] = False,
 ) -> None:
     """Run the whole flow (three roles) on built-in synthetic data and report accuracy."""
     import tempfile
@@ -970,7 +975,11 @@ def demo(
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="padan-demo-")))
         result = run_demo(
-            workdir, people=people, seed=seed, say=lambda msg: console.print(f"[bold]{msg}[/]")
+            workdir,
+            people=people,
+            seed=seed,
+            say=lambda msg: console.print(f"[bold]{msg}[/]"),
+            service=service,
         )
         holds = Table(title="Siapa memegang apa (who holds and sees what)")
         holds.add_column("peran (role)")

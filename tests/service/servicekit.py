@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from padan.demo import COORDINATOR, DEMO_PASSPHRASE, HEALTH, REGISTRY
 from padan.service.app import ServiceConfig
 from padan.service.client import Client
 from padan.service.db import database_url
+from padan.service.server import free_port
 from padan.service.uploads import Limits
 from padan.trust.cards import Card, load_trusted_cards
 from padan.trust.identity import Identity, load_identity, new_identity
@@ -100,3 +107,46 @@ class Server:
 
     def client(self, identity: Identity) -> Client:
         return Client(self.url, identity, retries=2, backoff=0.05)
+
+
+@contextmanager
+def padan_serve(flow: Flow, data: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``padan serve`` in its own process on a free loopback port."""
+    port = free_port()
+    folder = flow.folders[COORDINATOR]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "padan",
+            "serve",
+            "--key",
+            str(folder / f"{COORDINATOR}.key"),
+            "--trust",
+            str(folder / "trust"),
+            "--data",
+            str(data),
+            "--port",
+            str(port),
+        ],
+        env={**os.environ, "PADAN_PASSPHRASE": DEMO_PASSPHRASE},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(url + "/api/health", timeout=1)
+            break
+        except httpx.TransportError:
+            assert process.poll() is None, process.stderr.read().decode()
+            assert time.monotonic() < deadline, "padan serve did not start"
+            time.sleep(0.05)
+    try:
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        process.stderr.close()

@@ -7,67 +7,18 @@ are no longer usable). Nothing is half-written.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
-from padan.demo import COORDINATOR, DEMO_PASSPHRASE, HEALTH, REGISTRY
+from padan.demo import HEALTH, REGISTRY
 from padan.service.client import Client, ServiceError, fetch_result, open_round, send_package
-from padan.service.server import free_port
-from tests.service.servicekit import Flow
+from tests.service.servicekit import Flow, padan_serve
 
 CHUNK = 64 * 1024
-
-
-@contextmanager
-def padan_serve(flow: Flow, data: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``padan serve`` in its own process on a free loopback port."""
-    port = free_port()
-    folder = flow.folders[COORDINATOR]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "padan",
-            "serve",
-            "--key",
-            str(folder / f"{COORDINATOR}.key"),
-            "--trust",
-            str(folder / "trust"),
-            "--data",
-            str(data),
-            "--port",
-            str(port),
-        ],
-        env={**os.environ, "PADAN_PASSPHRASE": DEMO_PASSPHRASE},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(url + "/api/health", timeout=1)
-            break
-        except httpx.TransportError:
-            assert process.poll() is None, process.stderr.read().decode()
-            assert time.monotonic() < deadline, "padan serve did not start"
-            time.sleep(0.05)
-    try:
-        yield url, process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-        process.stderr.close()
 
 
 def _kill(process: subprocess.Popen) -> None:
