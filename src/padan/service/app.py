@@ -40,6 +40,7 @@ from padan.core.version import __version__
 from padan.service.auth import Refused, Signed, nonce_key, verify_request
 from padan.service.db import Database, migrate
 from padan.service.models import Nonce, Upload, utcnow
+from padan.service.pages import router, templates
 from padan.service.retention import RetentionTimer, purge_round
 from padan.service.rounds import (
     RoundSpec,
@@ -131,9 +132,12 @@ async def signed_json(request: Request) -> tuple[Signed, dict[str, Any]]:
     """Dependency: a verified request and its JSON body (``{}`` when empty)."""
     service = service_of(request)
     signed = await run_in_threadpool(_signed, request, service)
+    too_large = Refused(413, "too_large", "request body too large")
+    if int(request.headers.get("content-length") or 0) > MAX_JSON:
+        raise too_large  # refused before reading it
     body = await request.body()
-    if len(body) > MAX_JSON:
-        raise Refused(413, "too_large", "request body too large")
+    if len(body) > MAX_JSON:  # sent without a length
+        raise too_large
     signed.check_body(body)
     try:
         data = json.loads(body) if body else {}
@@ -182,8 +186,6 @@ def create_app(config: ServiceConfig) -> FastAPI:
         if request.url.path.startswith("/api/"):
             body = {"error": exc.code, "message": exc.message}
             return JSONResponse(body, status_code=exc.status)
-        from padan.service.pages import templates
-
         return templates.TemplateResponse(
             request, "error.html", {"message": exc.message}, status_code=exc.status
         )
@@ -199,8 +201,6 @@ def create_app(config: ServiceConfig) -> FastAPI:
         return response
 
     _api_routes(app, service)
-    from padan.service.pages import router
-
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

@@ -28,7 +28,8 @@ from padan.trust.identity import Identity
 CHUNK = 8 * 1024**2
 RETRIES = 8
 """Attempts per request after a network error or a server error (with back-off)."""
-TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+TIMEOUT = httpx.Timeout(300.0, connect=10.0)
+"""Generous: the last chunk's answer waits for the package's verification."""
 
 
 class ServiceError(PadanError):
