@@ -215,7 +215,11 @@ def run(owners: int, rows: int, big_rows: int) -> dict:
             process.wait(timeout=30)
         size = packages[0].stat().st_size
         return {
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "load_average_1min_at_end": os.getloadavg()[0],  # other work on the machine
+            },
             "first_upload_after_start_seconds": first_seconds,
             "concurrent": {
                 "owners": owners,
