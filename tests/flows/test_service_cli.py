@@ -1,5 +1,5 @@
-"""The service from the command line: padan serve, round new, send, fetch, reconcile, login;
-and ``padan demo --service``.
+"""The service from the command line: round new, send, fetch, reconcile, login, round list;
+and ``padan demo --service``. (``padan serve`` itself runs in tests/service/test_service_faults.)
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 
 from padan.cli import app
 from padan.demo import COORDINATOR, DEMO_PASSPHRASE, HEALTH, REGISTRY
-from tests.service.servicekit import Flow, make_flow, padan_serve
+from padan.service.db import database_url
+from padan.service.server import running_server
+from tests.service.servicekit import Flow, make_flow, service_config
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,8 @@ def _padan(*args: object) -> str:
 
 def test_owners_send_and_fetch_then_reconcile(flow: Flow, tmp_path: Path) -> None:
     cards = flow.folders[COORDINATOR] / "trust"
-    with padan_serve(flow, tmp_path / "data") as (url, _process):
+    data = tmp_path / "data"
+    with running_server(service_config(flow, data, database_url(None, data))) as url:
         round_id = _padan(
             "round",
             "new",
