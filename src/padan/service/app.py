@@ -34,6 +34,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from padan.core.version import __version__
@@ -158,7 +159,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # packages: owners'
         await run_in_threadpool(migrate, service.db.engine)
         await run_in_threadpool(service.worker.resume)
         service.retention.start()
@@ -361,7 +362,8 @@ def _api_routes(app: FastAPI, service: Service) -> None:
         return {"round": round_id, "state": "purged", "bytes_removed": removed}
 
 
-def _own_upload(session, upload_id: str, card: Card) -> Upload:
+def _own_upload(session: Session, upload_id: str, card: Card) -> Upload:
+    """The upload, if ``card`` sent it; ``Refused`` otherwise."""
     upload = session.get(Upload, upload_id)
     if upload is None:
         raise Refused(404, "unknown_upload", f"no upload {upload_id}")

@@ -49,6 +49,20 @@ STATES = {
     "purged": "dihapus, masa simpan (purged, retention)",
 }
 
+UPLOAD_STATES = {
+    "partial": "sedang dikirim (arriving)",
+    "verified": "terverifikasi (verified)",
+    "rejected": "ditolak (refused)",
+    "replaced": "diganti (replaced)",
+    "purged": "dihapus (purged)",
+}
+RUN_STATES = {
+    "queued": "antre (queued)",
+    "running": "berjalan (running)",
+    "done": "selesai (done)",
+    "failed": "gagal (failed)",
+}
+
 
 def _service(request: Request):
     return request.app.state.service
@@ -75,9 +89,8 @@ def _signed_in(request: Request) -> Card:
 
 
 def _render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request, name, {"states": STATES, **context}, status_code=status_code
-    )
+    labels = {"states": STATES, "upload_states": UPLOAD_STATES, "run_states": RUN_STATES}
+    return templates.TemplateResponse(request, name, {**labels, **context}, status_code=status_code)
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from padan import audit as audit_log
 from padan.core.errors import PadanError
@@ -99,7 +100,7 @@ class Worker:
         """Stop taking runs; a run in progress is resumed at the next start."""
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _fail(self, session, run: Run, reason: str) -> None:
+    def _fail(self, session: Session, run: Run, reason: str) -> None:
         run.state, run.error, run.finished = "failed", reason, utcnow()
         run.stage = "gagal (failed)"
         rnd = session.get(Round, run.round_id)
