@@ -210,3 +210,28 @@ def test_each_party_lists_only_its_rounds(server: Server, flow: Flow) -> None:
     with server.client(flow.coordinator) as client:
         assert [r["id"] for r in client.json("GET", "/api/rounds")] == [round_id]
     assert httpx.get(server.url + "/api/health").json()["status"] == "ok"  # unsigned
+
+
+def test_package_of_another_secret_is_refused_as_link_refuses_it(
+    server: Server, flow: Flow, tmp_path: Path
+) -> None:
+    from padan.formats.package import read_package, write_package
+
+    round_id = _round(server, flow)
+    manifest, members, _ = read_package(flow.packages[HEALTH], flow.trusted)
+    other = tmp_path / "ckg-other.padan"
+    fields = {
+        **manifest.extra,
+        "role": manifest.role,
+        "dataset": manifest.dataset,
+        "record_count": manifest.record_count,
+        "schema_fingerprint": manifest.schema_fingerprint,
+        "key_check": "0" * 32,  # as if encoded with another linkage secret
+    }
+    write_package(other, fields, members, flow.health)
+    with server.client(flow.registry) as client:
+        send_package(client, flow.packages[REGISTRY], round_id)
+    with server.client(flow.health) as client, pytest.raises(ServiceError) as refused:
+        send_package(client, other, round_id)
+    assert (refused.value.status, refused.value.code) == (422, "package_refused")
+    assert "different linkage secret" in str(refused.value)
