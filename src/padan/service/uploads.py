@@ -8,6 +8,10 @@ the last byte arrives the package is checked exactly as ``padan link`` checks it
 (``padan.link.run.verify_package``: signature, trusted signer, schema, record count; and
 ``check_same_linkage``: the same secret as the packages already received), then moved to
 ``DIR/rounds/ID/packages/ORG.padan``.
+
+Why not tus: offsets on a signed ``PATCH`` are all the protocol padan needs (the signature
+already names the sender and covers the chunk's digest); a tus server would add a second
+protocol, its own storage layer and a dependency, for no capability the owners lack.
 """
 
 from __future__ import annotations
