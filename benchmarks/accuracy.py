@@ -1,7 +1,7 @@
-"""Accuracy of the whole CLI flow on two synthetic error models: padan's own and an independent one.
+"""Accuracy of the whole CLI flow on two error models: padan synth's and an independent one.
 
     uv run --group bench python -m benchmarks.accuracy [--people 10000] [--seed 1]
-        [--only padan_synth|independent] [--workdir DIR] [--output PATH]
+        [--runs 3] [--only padan_synth|independent] [--workdir DIR] [--output PATH]
 
 For each generator — ``padan synth`` (the one the matcher was tuned on) and
 ``benchmarks.independent`` (an error model nobody tuned on) — it runs the real command
@@ -9,7 +9,9 @@ line in a subprocess, exactly as three agencies would: ``padan keys new`` (regis
 list owner, coordinator), ``secret new``, ``encode`` (registry: ``siak.csv``, profile
 ``siak``; list: every ``ckg*.csv``, profile ``ckg``), ``link --seed 1``, ``reconcile``
 for both owners and ``evaluate --json``. Only the CLI contract is used, so the harness
-runs unchanged on any branch that keeps it.
+runs unchanged on any branch that keeps it. Each data set is linked ``--runs`` times,
+each time with fresh keys and a fresh secret; the run with the median action-status
+precision is reported, every run's headline numbers beside it.
 
 Reported per generator (``benchmarks/results/accuracy.json`` and one table):
 
@@ -333,12 +335,8 @@ def error_scores(rows: Sequence[Row], verdicts: Verdicts) -> list[dict[str, Any]
 # -- one generator, then the report ----------------------------------------------------
 
 
-def measure(generator: str, people: int, seed: int, workdir: Path) -> dict[str, Any]:
-    """Generate, run the flow, evaluate and score one data set."""
-    data, work = workdir / generator / "data", workdir / generator / "work"
-    start = time.perf_counter()
-    generate_data(generator, data, people, seed)
-    generate_seconds = time.perf_counter() - start
+def score_run(data: Path, work: Path) -> dict[str, Any]:
+    """One linkage with a fresh secret on ``data``: the flow, evaluate, the harness's scores."""
     worklists, seconds = run_flow(data, work)
     evaluation = evaluate(data / "truth.csv", worklists, work / "evaluation.json")
     rows = read_rows(data / "truth.csv", worklists)
@@ -346,7 +344,6 @@ def measure(generator: str, people: int, seed: int, workdir: Path) -> dict[str, 
     sides = Counter(r.side for r in rows)
     statuses = Counter((r.side, r.status) for r in rows)
     return {
-        "generator": generator,
         "registry_rows": sides["registry"],
         "list_rows": sides["list"],
         "link": evaluation["link"],
@@ -356,7 +353,39 @@ def measure(generator: str, people: int, seed: int, workdir: Path) -> dict[str, 
         "action_statuses": action_scores(rows, verdicts),
         "errors": error_scores(rows, verdicts),
         "evaluate": evaluation,
-        "seconds": {"generate": generate_seconds, **seconds},
+        "seconds": seconds,
+    }
+
+
+def measure(generator: str, people: int, seed: int, runs: int, workdir: Path) -> dict[str, Any]:
+    """Generate one data set, link it ``runs`` times (fresh keys and secret each time).
+
+    The secret moves a few borderline pairs, so one run is not the whole story: the
+    result is the run with the median action-status precision, with every run's
+    headline numbers beside it (``runs``).
+    """
+    data = workdir / generator / "data"
+    start = time.perf_counter()
+    generate_data(generator, data, people, seed)
+    generate_seconds = time.perf_counter() - start
+    scored = [score_run(data, workdir / generator / f"run{k + 1}") for k in range(runs)]
+    order = sorted(range(runs), key=lambda k: scored[k]["action_statuses"]["precision"] or 0.0)
+    median = scored[order[(runs - 1) // 2]]
+    return {
+        "generator": generator,
+        **median,
+        "median_of_runs": runs,
+        "runs": [
+            {
+                "link_f1": r["link"]["f1"],
+                "nik_ganda_f1": r["nik_ganda"]["f1"],
+                "action_precision": r["action_statuses"]["precision"],
+                "action_rows": r["action_statuses"]["rows"],
+                "action_right": r["action_statuses"]["right"],
+            }
+            for r in scored
+        ],
+        "seconds": {"generate": generate_seconds, **median["seconds"]},
     }
 
 
@@ -373,7 +402,8 @@ def _right_share(counts: Mapping[str, Any] | None) -> str:
 
 def summary_table(results: Mapping[str, Mapping[str, Any]], people: int) -> Table:
     """One table: a row per measure, a column per generator."""
-    table = Table(title=f"Accuracy of the CLI flow, {people:,} people")
+    runs = next(iter(results.values()))["median_of_runs"]
+    table = Table(title=f"Accuracy of the CLI flow, {people:,} people (median of {runs} runs)")
     table.add_column("measure")
     for name in results:
         table.add_column(name, justify="right")
@@ -390,6 +420,9 @@ def summary_table(results: Mapping[str, Mapping[str, Any]], people: int) -> Tabl
             line(f"{name} {measure}", lambda r, k=key, m=measure: _fmt(r[k][m]))
     line("action statuses: right / rows", lambda r: _right_share(r["action_statuses"]))
     line("  ≥ 99.5%?", lambda r: "yes" if r["action_statuses"]["meets_target"] else "NO")
+    for label, key in (("action precision", "action_precision"), ("link F1", "link_f1"),
+                       ("NIK ganda F1", "nik_ganda_f1")):  # fmt: skip
+        line(f"{label}, all runs", lambda r, k=key: " ".join(_fmt(run[k]) for run in r["runs"]))
     for key in sorted({k for r in results.values() for k in r["action_statuses"]["by_status"]}):
         line(f"  {key}", share("by_status", key))
     for band in BANDS:
@@ -423,6 +456,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.accuracy", description=__doc__)
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3, help="linkages per data set (median)")
     parser.add_argument("--only", choices=GENERATORS, action="append")
     parser.add_argument("--workdir", type=Path, help="keep the data and worklists here")
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -433,7 +467,7 @@ def main(argv: Iterable[str] | None = None) -> None:
         workdir = args.workdir or Path(tmp)
         for generator in args.only or GENERATORS:
             console.print(f"[bold]{generator}[/]: {args.people:,} people, seed {args.seed} …")
-            results[generator] = measure(generator, args.people, args.seed, workdir)
+            results[generator] = measure(generator, args.people, args.seed, args.runs, workdir)
     console.print(summary_table(results, args.people))
     for result in results.values():
         console.print(errors_table(result))
@@ -443,6 +477,7 @@ def main(argv: Iterable[str] | None = None) -> None:
         + " ".join(sys.argv[1:] if argv is None else argv),
         "people": args.people,
         "seed": args.seed,
+        "runs": args.runs,
         "target_action_precision": TARGET,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "git_commit": _git_commit(),
