@@ -69,11 +69,16 @@ ORGS = {"registry": "disdukcapil-serang", "list": "dinkes-serang", "coordinator"
 # -- the CLI (the only place padan is called) -------------------------------------------
 
 
-def padan(*args: object) -> str:
-    """Run ``python -m padan ARGS`` with the benchmark passphrase; return its stdout."""
+def padan(*args: object, cwd: Path | None = None) -> str:
+    """Run ``python -m padan ARGS`` with the benchmark passphrase; return its stdout.
+
+    ``cwd`` is where padan appends its audit log (``padan-audit.jsonl``): the work
+    directory, not the user's.
+    """
     env = {**os.environ, "PADAN_PASSPHRASE": PASSPHRASE, "COLUMNS": "200"}
     done = subprocess.run(
         [sys.executable, "-m", "padan", *map(str, args)],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -87,7 +92,8 @@ def padan(*args: object) -> str:
 def generate_data(generator: str, out: Path, people: int, seed: int) -> None:
     """Write ``siak.csv``, ``ckg*.csv`` and ``truth.csv`` into ``out``."""
     if generator == "padan_synth":
-        padan("synth", "--out", out, "--people", people, "--seed", seed)
+        out.mkdir(parents=True)
+        padan("synth", "--out", out, "--people", people, "--seed", seed, cwd=out.parent)
     else:
         generate_independent(out, people=people, seed=seed)
 
@@ -95,11 +101,12 @@ def generate_data(generator: str, out: Path, people: int, seed: int) -> None:
 def run_flow(data: Path, work: Path) -> tuple[list[Path], dict[str, float]]:
     """Keys, secret, encode, link, reconcile; the two worklists and seconds per stage."""
     keys, cards = work / "keys", work / "cards"
+    work.mkdir(parents=True)
     seconds: dict[str, float] = {}
 
     def timed(stage: str, *args: object) -> None:
         start = time.perf_counter()
-        padan(*args)
+        padan(*args, cwd=work)
         seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - start
 
     for role, org in ORGS.items():
@@ -135,7 +142,7 @@ def run_flow(data: Path, work: Path) -> tuple[list[Path], dict[str, float]]:
 def evaluate(truth: Path, worklists: Sequence[Path], out: Path) -> dict[str, Any]:
     """``padan evaluate --json``: its scores as a dict."""
     padan("evaluate", "--truth", truth, *[a for w in worklists for a in ("--worklist", w)],
-          "--json", out)  # fmt: skip
+          "--json", out, cwd=out.parent)  # fmt: skip
     return json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -464,7 +471,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     console = Console(width=140)
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="padan-accuracy-") as tmp:
-        workdir = args.workdir or Path(tmp)
+        workdir = (args.workdir or Path(tmp)).resolve()
         for generator in args.only or GENERATORS:
             console.print(f"[bold]{generator}[/]: {args.people:,} people, seed {args.seed} …")
             results[generator] = measure(generator, args.people, args.seed, args.runs, workdir)
