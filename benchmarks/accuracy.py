@@ -253,14 +253,21 @@ def _share(right: int, total: int) -> float | None:
     return right / total if total else None
 
 
+def _partner_key(row: Row) -> tuple[str, str]:
+    """Whom an action row's claim is about: its duplicate group (GANDA) or its match."""
+    return ("group", row.dup_group) if row.status == "GANDA" else ("match", row.match_id)
+
+
 def action_scores(rows: Sequence[Row], verdicts: Verdicts) -> dict[str, Any]:
     """Precision of action statuses overall, per status and side, and NIK_BERBEDA per band."""
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     bands: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    partners: dict[str, list[Row]] = defaultdict(list)
+    partners: dict[tuple[str, str], list[Row]] = defaultdict(list)  # by match id, dup group
     for r in rows:
         if r.match_id:
-            partners[r.match_id].append(r)
+            partners[("match", r.match_id)].append(r)
+        if r.dup_group:
+            partners[("group", r.dup_group)].append(r)
     wrong: list[dict[str, Any]] = []
     for index, (r, right) in enumerate(zip(rows, verdicts.action_right, strict=True)):
         if right is None:
@@ -285,8 +292,8 @@ def action_scores(rows: Sequence[Row], verdicts: Verdicts) -> dict[str, Any]:
                     "partners": [
                         {"side": p.side, "same_person": p.person == r.person,
                          "status": p.status, "errors": list(p.errors)}
-                        for p in partners.get(r.match_id, []) if p is not r
-                    ] if r.match_id else [],
+                        for p in partners.get(_partner_key(r), []) if p is not r
+                    ],
                 }
             )  # fmt: skip
 
