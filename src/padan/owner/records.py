@@ -123,6 +123,25 @@ class RecordBuilder:
         return record
 
 
+_DAMAGEABLE = {"nik": "nik_missing", "kk": "kk_missing"}
+
+
+def identifier_damage(record: Record) -> tuple[str, ...]:
+    """Problem codes of a NIK or No. KK that was filled in but is unusable (Excel damage,
+    wrong length, placeholder, …): the owner must be told, whatever the match says."""
+    unusable = {
+        field
+        for field, missing in _DAMAGEABLE.items()
+        if getattr(record, field) is None
+        and not any(p.field == field and p.code == missing for p in record.problems)
+    }
+    return tuple(
+        dict.fromkeys(
+            p.code for p in record.problems if p.field in unusable and p.code != "nik_separator"
+        )
+    )
+
+
 def open_records(
     path: Path | str,
     profile: str | None = None,
