@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from padan import __version__
 from padan.core.files import atomic_open
 from padan.core.types import Status
+from padan.core.version import __version__
 from padan.link.model import probability
 from padan.link.outcome import LinkOutcome, Stage
 

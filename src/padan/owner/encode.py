@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from padan import __version__
 from padan.core.errors import InputError, VerificationError
 from padan.core.files import worker_pool
 from padan.core.schema import (
@@ -28,6 +27,7 @@ from padan.core.schema import (
     schema_named_by_fingerprint,
 )
 from padan.core.types import Record, Role, SourceRow
+from padan.core.version import __version__
 from padan.formats.keymap import Keymap, KeymapRow, keymap_paths, write_keymap, write_rejects
 from padan.formats.package import write_package
 from padan.formats.records import ID_BYTES, RecordsTable, to_parquet

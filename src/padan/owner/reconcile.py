@@ -34,7 +34,8 @@ from padan.owner.fingerprint import (
 from padan.owner.identifiers import PROBLEMS
 from padan.owner.read import read_headers, read_rows
 from padan.owner.worklist import WorklistRow, WorklistSummary, write_worklist
-from padan.trust.identity import Card, Identity
+from padan.trust.cards import Card
+from padan.trust.identity import Identity
 
 EXAMPLES = 5
 """How many changed or vanished rows a summary names."""
