@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from padan.core.errors import InputError, VerificationError
+from padan.core.errors import InputError
 from padan.core.types import MatchRow, Role, Status
 from padan.formats.keymap import Keymap, KeymapRow, read_keymap
 from padan.formats.result import read_result, rows_by_record
@@ -150,7 +150,7 @@ def _verdict(
         return dataclasses.replace(row, status=Status.DITOLAK, reason=entry.reason, note=note)
     verdict = verdicts.get(entry.record_id)
     if verdict is None:
-        raise VerificationError(
+        raise InputError(
             "this result does not cover the keymap's records: give the result of the link "
             "run that used this keymap's package"
         )
@@ -214,7 +214,7 @@ def reconcile_run(
     saved = read_keymap(keymap)
     key = identity.local_key(FINGERPRINT_LABEL)
     if fingerprint_key_check(key) != saved.key_check:
-        raise VerificationError(
+        raise InputError(
             f"{keymap.name} was written with another organisation's key: reconcile with the "
             "key that encoded the package"
         )
