@@ -18,7 +18,7 @@ from padan.api import (
     EncodeSummary,
     Evaluation,
     LinkSummary,
-    WorklistSummary,
+    ReconcileSummary,
     create_identity,
     create_secret,
     encode_files,
@@ -47,7 +47,7 @@ class DemoResult:
     folders: dict[str, Path]
     encoded: dict[str, EncodeSummary]
     link: LinkSummary
-    worklists: dict[str, WorklistSummary]
+    worklists: dict[str, ReconcileSummary]
     evaluation: Evaluation
 
 
