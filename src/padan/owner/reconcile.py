@@ -100,10 +100,14 @@ def damage_note(codes: Sequence[str], role: Role) -> str | None:
     """The sentence that tells the owner its NIK or No. KK is damaged, with the next step."""
     parts = []
     for name, label in (("nik", "NIK"), ("kk", "No. KK")):
-        found = [PROBLEMS[c].id for c in codes if c in PROBLEMS and PROBLEMS[c].field == name]
+        found = [
+            PROBLEMS[c].id.removeprefix(f"{label} ")
+            for c in codes
+            if c in PROBLEMS and PROBLEMS[c].field == name
+        ]
         if found:
             advice = _DAMAGE_ADVICE[name, role]
-            parts.append(f"{label} rusak ({'; '.join(found)}) — {advice}.")
+            parts.append(f"{label} rusak: {'; '.join(found)} — {advice}.")
     return " ".join(parts) or None
 
 
