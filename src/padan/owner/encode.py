@@ -11,7 +11,7 @@ import itertools
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +35,12 @@ from padan.owner.bloom import FieldEncoder, salt_kinds
 from padan.owner.features import BLOCK_SOURCES, FIELD_SOURCES, has_linkage_data, token_values
 from padan.owner.fingerprint import FINGERPRINT_LABEL, RowFingerprinter, fingerprint_key_check
 from padan.owner.profiles import resolve_profile
-from padan.owner.records import RecordBuilder, identifier_damage, open_records
+from padan.owner.records import (
+    RecordBuilder,
+    identifier_damage,
+    missing_warnings,
+    open_records,
+)
 from padan.owner.tokens import Tokenizer
 from padan.trust.identity import Identity
 from padan.trust.secret import LinkageSecret, derive_key, key_check_value
@@ -61,6 +66,8 @@ class EncodeSummary:
     dice_histogram: list[int]  # counts over 10 equal bins of [0, 1], random pairs
     seconds: float
     problems: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What the package lacks by choice (``allow_missing``), and what that costs."""
 
     @property
     def records_per_second(self) -> float:
@@ -218,14 +225,18 @@ def _chunked_inputs(
     profile: str | None,
     overrides: Mapping[str, str] | None,
     sheet: str | None,
+    allow_missing: Collection[str],
     columns: list[str],
+    warnings: list[str],
 ) -> Iterator[tuple[_FileProfile, list[SourceRow]]]:
     """Input rows in chunks, each with its file's profile (checked here, before encoding).
 
-    Adds each file's columns to ``columns`` (the columns the row fingerprints cover).
+    Adds each file's columns to ``columns`` (the columns the row fingerprints cover) and
+    what an allowed missing column costs to ``warnings``.
     """
     for path in paths:
-        table, builder = open_records(path, profile, overrides, sheet)
+        table, builder = open_records(path, profile, overrides, sheet, allow_missing)
+        warnings.extend(missing_warnings(table, builder))
         chosen = profile or builder.resolved.profile.name  # as given (a name or a JSON path)
         spec = (tuple(table.headers), chosen, tuple((overrides or {}).items()))
         columns.extend(h for h in table.headers if h not in columns)
@@ -288,6 +299,22 @@ def _random_pair_dice(clk: np.ndarray, pairs: int = 2000) -> list[int]:
     return np.histogram(dice, bins=10, range=(0.0, 1.0))[0].tolist()
 
 
+def _refuse_empty(paths: Sequence[Path], rows: Sequence[KeymapRow], out: Path) -> None:
+    """No package from input without data, or whose every row was rejected."""
+    names = ", ".join(Path(p).name for p in paths)
+    if not rows:
+        raise InputError(
+            f"{names} has no data rows (only a header?): nothing to encode, no package written"
+        )
+    if all(r.record_id is None for r in rows):
+        _, rejects = keymap_paths(out)
+        write_rejects(rejects, rows)
+        raise InputError(
+            f"none of the {len(rows)} row(s) of {names} can be encoded (no name, NIK or birth "
+            f"date): reasons in {rejects}; no package written"
+        )
+
+
 def encode_files(
     paths: Sequence[Path],
     *,
@@ -301,8 +328,14 @@ def encode_files(
     workers: int | None = None,
     schema_name: str | None = None,
     progress: Callable[[int], None] | None = None,
+    allow_missing: Collection[str] = (),
 ) -> EncodeSummary:
-    """Encode input files into ``out`` (package) plus its local keymap and rejects file."""
+    """Encode input files into ``out`` (package) plus its local keymap and rejects file.
+
+    A file without a NIK or birth-date column is refused unless the field is in
+    ``allow_missing``. Input without data rows, or whose every row is rejected, is
+    refused too: no package is written (the rejects file says why rows were rejected).
+    """
     if role not in ("registry", "list"):
         raise InputError(f"role must be 'registry' or 'list', not '{role}'")
     if out.suffix != ".padan":
@@ -320,7 +353,8 @@ def encode_files(
     keymap_rows: list[KeymapRow] = []
     problems: Counter[str] = Counter()
     columns: list[str] = []
-    chunks = _chunked_inputs(paths, profile, overrides, sheet, columns)
+    warnings: list[str] = []
+    chunks = _chunked_inputs(paths, profile, overrides, sheet, allow_missing, columns, warnings)
     workers = workers or os.cpu_count() or 1
     for chunk in _encode_chunks(chunks, secret, schema, fingerprint_key, workers):
         parts.append(chunk.table)
@@ -329,6 +363,7 @@ def encode_files(
         if progress:
             progress(len(chunk.keymap))
 
+    _refuse_empty(paths, keymap_rows, out)
     width = sum(f["clkhash"]["clkConfig"]["l"] // 8 for f in schema["fields"])
     table = _concat(parts, schema, width)
     # Shuffle so the package order reveals nothing about the source order.
@@ -372,4 +407,5 @@ def encode_files(
         dice_histogram=_random_pair_dice(table.clk),
         seconds=time.perf_counter() - started,
         problems=dict(sorted(problems.items())),
+        warnings=warnings,
     )
