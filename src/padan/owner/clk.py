@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,6 +35,7 @@ SCHEMA_VERSION = 3
 KEYS_PER_FEATURE = 2  # clkhash derives keys for its two hashing methods; blakeHash uses one
 DEFAULT_KEY_SIZE = 64
 _WORDS_PER_DIGEST = 32  # a 64-byte BLAKE2b digest read as 32 unsigned 16-bit words
+_WORDS = struct.Struct(f"<{_WORDS_PER_DIGEST}H")
 
 
 class ClkSchemaError(ValueError):
@@ -209,13 +211,14 @@ def token_bits(token: str, key: bytes, k: int, length: int, encoding: str = "utf
     """The filter of one token, as a ``length``-bit integer (bit ``i`` of the filter is
     integer bit ``length - 1 - i``): ``k`` keyed BLAKE2b words, each modulo ``length``."""
     data = token.encode(encoding)
-    bits = 0
-    words: list[int] = []
+    words: tuple[int, ...] = ()
     for salt in range((k + _WORDS_PER_DIGEST - 1) // _WORDS_PER_DIGEST):
         digest = hashlib.blake2b(data, key=key, salt=str(salt).encode()).digest()
-        words.extend(int.from_bytes(digest[i : i + 2], "little") for i in range(0, 64, 2))
+        words += _WORDS.unpack(digest)
+    top = length - 1
+    bits = 0
     for word in words[:k]:
-        bits |= 1 << (length - 1 - word % length)
+        bits |= 1 << (top - word % length)
     return bits
 
 
