@@ -183,6 +183,11 @@ def _check(
             total = table.progress()[1]
             progress(table.source, total, total)
         stats = table.stats
+        if not stats.rows:
+            warnings.append(
+                f"{table.source}: tidak ada baris data, hanya header? (no data rows, only a "
+                "header?): encode will refuse it"
+            )
         files.append(
             FileReport(
                 source=table.source,
