@@ -18,7 +18,7 @@ from padan.api import (
     EncodeSummary,
     Evaluation,
     LinkSummary,
-    WorklistSummary,
+    ReconcileSummary,
     create_identity,
     create_secret,
     encode_files,
@@ -28,6 +28,7 @@ from padan.api import (
     reconcile_run,
 )
 from padan.audit import logging_to
+from padan.core.files import ensure_directory, write_bytes_atomic
 from padan.synth import SynthOptions
 from padan.trust.cards import load_trusted_cards
 from padan.trust.identity import load_identity
@@ -47,7 +48,7 @@ class DemoResult:
     folders: dict[str, Path]
     encoded: dict[str, EncodeSummary]
     link: LinkSummary
-    worklists: dict[str, WorklistSummary]
+    worklists: dict[str, ReconcileSummary]
     evaluation: Evaluation
 
 
@@ -63,8 +64,8 @@ def run_demo(
         shutil.rmtree(workdir)
     folders = {org: workdir / org for org in (REGISTRY, HEALTH, COORDINATOR)}
     for folder in folders.values():
-        (folder / "trust").mkdir(parents=True, exist_ok=True)
-    (workdir / "padan-demo").write_text("folder made by padan demo\n", encoding="utf-8")
+        ensure_directory(folder / "trust")
+    write_bytes_atomic(workdir / "padan-demo", b"folder made by padan demo\n")
 
     say("1. Setiap instansi membuat kunci (each organisation makes its keys)")
     roles = {REGISTRY: "owner", HEALTH: "owner", COORDINATOR: "coordinator"}
