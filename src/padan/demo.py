@@ -121,7 +121,7 @@ def run_demo(
             keymap=encoded[org].keymap,
             trusted=load_trusted_cards(folders[org] / "trust"),
             inputs=[folders[org] / source],
-            out=folders[org] / f"worklist-{Path(source).stem}.csv",
+            out=folders[org] / f"worklist-{Path(source).stem}.xlsx",
         )
 
     say("8. Evaluasi terhadap kebenaran sintetis (evaluation against synthetic truth)")
