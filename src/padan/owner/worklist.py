@@ -44,7 +44,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from padan.core.errors import InputError
 from padan.core.files import atomic_open, atomic_path
-from padan.core.types import Confidence, Role, Status
+from padan.core.types import STATUS_LABELS, Confidence, Role, Status
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -97,61 +97,53 @@ class StatusText:
 
 STATUS_TEXTS: Mapping[Status, StatusText] = {
     Status.COCOK: StatusText(
-        "Cocok",
-        "Match: same person, same NIK",
+        *STATUS_LABELS[Status.COCOK],
         "Cocok: NIK sama dengan data kependudukan. Tidak perlu tindakan.",
         "Cocok: warga ini ada di daftar pembanding dengan NIK yang sama. Tidak perlu tindakan.",
     ),
     Status.NIK_BERBEDA: StatusText(
-        "NIK berbeda",
-        "Person found, NIK differs",
+        *STATUS_LABELS[Status.NIK_BERBEDA],
         "Orang ditemukan, NIK berbeda (salah ketik, rusak di Excel, atau NIK ganda). "
         "Periksa KTP/KK warga dan perbaiki NIK.",
         "Warga ini ada di daftar pembanding, tetapi dicatat dengan NIK lain (salah ketik, "
         "rusak di Excel, atau NIK ganda). Data kependudukan tidak perlu diubah.",
     ),
     Status.NIK_MILIK_ORANG_LAIN: StatusText(
-        "NIK milik orang lain",
-        "NIK belongs to another person",
+        *STATUS_LABELS[Status.NIK_MILIK_ORANG_LAIN],
         "NIK ini milik orang lain (mis. bayi memakai NIK ibu). Minta NIK yang benar "
         "kepada warga atau keluarganya (lihat KK).",
         "NIK warga ini dipakai untuk orang lain di daftar pembanding (mis. bayi memakai "
         "NIK ibu). Data kependudukan tidak perlu diubah.",
     ),
     Status.KK_BERBEDA: StatusText(
-        "KK berbeda",
-        "Person and NIK match, family card (KK) differs",
+        *STATUS_LABELS[Status.KK_BERBEDA],
         "Orang dan NIK cocok, tetapi No. KK berbeda (keluarga pindah, pecah KK, atau KK "
         "lama). Perbarui No. KK sesuai KK terbaru warga.",
         "Warga dan NIK cocok, tetapi No. KK di daftar pembanding berbeda (KK lama, atau "
         "keluarga pindah/pecah KK). Pastikan data KK di SIAK sudah terbaru.",
     ),
     Status.GANDA: StatusText(
-        "NIK ganda",
-        "Duplicate NIK: one person, several registry records",
+        *STATUS_LABELS[Status.GANDA],
         "NIK ganda: orang ini tercatat dengan lebih dari satu NIK di data kependudukan. "
         "Arahkan warga ke Disdukcapil; gunakan NIK yang dinyatakan berlaku.",
         "NIK ganda: satu orang tercatat dengan lebih dari satu NIK (baris dengan "
         "padan_dup_group yang sama). Periksa dan satukan datanya sesuai prosedur Disdukcapil.",
     ),
     Status.RAGU: StatusText(
-        "Ragu-ragu",
-        "Uncertain: needs a person to decide",
+        *STATUS_LABELS[Status.RAGU],
         "Ragu-ragu: ada lebih dari satu kemungkinan orang, atau kemiripannya kurang kuat. "
         "Petugas perlu memeriksa dengan KTP/KK warga.",
         "Ragu-ragu: ada lebih dari satu kemungkinan orang, atau kemiripannya kurang kuat. "
         "Perlu diperiksa petugas sebelum dipakai.",
     ),
     Status.TIDAK_DITEMUKAN: StatusText(
-        "Tidak ditemukan",
-        "Not found",
+        *STATUS_LABELS[Status.TIDAK_DITEMUKAN],
         "Tidak ditemukan di data kependudukan. Periksa nama, tanggal lahir, dan NIK dengan "
         "KTP/KK; bila sudah benar, arahkan warga ke Disdukcapil.",
         "Warga ini tidak ada di daftar pembanding. Tidak perlu tindakan.",
     ),
     Status.DITOLAK: StatusText(
-        "Ditolak",
-        "Rejected input",
+        *STATUS_LABELS[Status.DITOLAK],
         "Ditolak: {reason}. Perbaiki data di file asli, lalu proses ulang.",
         "Ditolak: {reason}. Perbaiki data di file asli, lalu proses ulang.",
     ),
