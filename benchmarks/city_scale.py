@@ -264,7 +264,7 @@ def accuracy(registry: pd.DataFrame, lists: pd.DataFrame) -> dict[str, dict[str,
     }
 
 
-def _true_pairs(a: pd.Series, b: pd.Series | None) -> np.ndarray:
+def true_pairs(a: pd.Series, b: pd.Series | None) -> np.ndarray:
     """Codes ``i·len(b) + j`` of record pairs of one person (``b=None``: within a, i < j)."""
     left = pd.DataFrame({"i": np.arange(len(a)), "person": a.to_numpy()})
     right = left if b is None else pd.DataFrame({"j": np.arange(len(b)), "person": b.to_numpy()})
@@ -293,7 +293,7 @@ def blocking(
         i, j, stats = candidate_pairs(a, b, cap)
         candidates = i.astype(np.int64) * len(reg) + j  # sorted, distinct
         del i, j
-        true = _true_pairs(people_a, people_b)
+        true = true_pairs(people_a, people_b)
         at = np.minimum(np.searchsorted(candidates, true), max(len(candidates) - 1, 0))
         found = int((candidates[at] == true).sum()) if len(candidates) else 0
         out[f"{name}_candidate_pairs"] = stats.candidate_pairs

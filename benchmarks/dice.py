@@ -1,10 +1,12 @@
-"""Dice comparisons per second: padan's kernel vs anonlink's, on the same CLKs.
+"""Dice comparisons per second: the kernel study vs anonlink, on the same CLKs (a study:
+``padan link`` compares candidate pairs field by field and does not run this kernel).
 
 CLKs are FEBRL4's two files encoded with the clkhash tutorial schema (1024 bits,
 ``benchmarks.reference_anonlink.encode``); every record of one file is compared with
 every record of the other at the tutorial threshold, 0.8.
 
-* 1 thread: ``padan.kernel.dice_all_pairs(threads=1)`` (packing the bitarrays included)
+* 1 thread: ``kernel_study.kernel.dice_all_pairs(threads=1)`` (packing the bitarrays
+  included)
   vs ``anonlink.similarities.dice_coefficient_accelerated``.
 * 2 threads: ``threads=2`` vs *twice* anonlink's one-thread rate. anonlink's C++ kernel
   holds the GIL, so it only scales through worker processes; crediting it with perfect
@@ -31,7 +33,7 @@ from bitarray import bitarray
 from rich.table import Table
 
 from benchmarks import febrl, reference_anonlink
-from padan import kernel
+from benchmarks.kernel_study import kernel
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # anonlink imports the deprecated pkg_resources

@@ -120,7 +120,7 @@ def febrl3(sample: int | None = None) -> DedupTask:
     return DedupTask(_clean(records), [set(cluster) for cluster in clusters])
 
 
-def _repeat(
+def repeat_runs(
     runs: int, task: Callable[[], T], score: Callable[[T], Scores]
 ) -> tuple[T, Scores, dict]:
     """Run ``task`` ``runs`` times: the output and scores of the run of median F1 (the
@@ -137,12 +137,12 @@ def _repeat(
 
 
 def _evaluate(system: System, link_task: LinkTask, dedup_task: DedupTask, runs: int) -> dict:
-    links, pairwise, link_runs = _repeat(
+    links, pairwise, link_runs = repeat_runs(
         runs,
         lambda: system.link(link_task.left, link_task.right),
         lambda found: pairwise_scores(found, link_task.true_pairs),
     )
-    _, dedup, dedup_runs = _repeat(
+    _, dedup, dedup_runs = repeat_runs(
         runs,
         lambda: system.dedup(dedup_task.records),
         lambda found: cluster_scores(found, dedup_task.true_clusters),

@@ -64,12 +64,11 @@ from rich.table import Table
 
 from padan.core import schema as linkage_schema
 from padan.core.files import atomic_open
-from padan.core.schema import DEFAULT_SCHEMA, load_linkage_schema, schema_fingerprint
+from padan.core.schema import DEFAULT_SCHEMA, field_layouts, load_linkage_schema, schema_fingerprint
 from padan.core.types import Record
 from padan.demo import run_demo
 from padan.formats.package import read_package
 from padan.formats.records import RecordsTable, from_parquet
-from padan.owner.bloom import field_layouts
 from padan.owner.encode import SALT_SOURCES, encode_files
 from padan.owner.features import BLOCK_SOURCES, FIELD_SOURCES
 from padan.owner.records import read_records

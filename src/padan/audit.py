@@ -14,6 +14,7 @@ the hash of the last line to a place the operator cannot change (see docs/dpia.m
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import getpass
 import hashlib
@@ -22,17 +23,39 @@ import os
 import socket
 import sys
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from padan import __version__
 from padan.core.errors import InputError, PadanError, VerificationError
+from padan.core.version import __version__
 
 AUDIT_LOG_NAME = "padan-audit.jsonl"
 GENESIS = "0" * 64
 """``prev`` of the first line: a log whose first lines were cut off does not verify."""
 
 _TAIL_CHUNK = 64 * 1024
+_directory: contextvars.ContextVar[Path | None] = contextvars.ContextVar("audit_dir", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What one finished run reports to the audit log (never a raw value)."""
+
+    org: str | None
+    inputs: Sequence[Path] = ()
+    outputs: Sequence[Path] = ()
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def logging_to(directory: Path) -> Iterator[None]:
+    """Runs inside this block log to ``directory`` (e.g. one organisation's folder)."""
+    token = _directory.set(directory)
+    try:
+        yield
+    finally:
+        _directory.reset(token)
 
 
 def log_run(
@@ -46,12 +69,13 @@ def log_run(
 ) -> None:
     """Append one line describing a finished run to ``padan-audit.jsonl``.
 
-    The log lives in ``directory`` (default: the current working directory). Files that
+    The log lives in ``directory`` (default: the folder set by :func:`logging_to`, else
+    the current working directory). Files that
     do not exist (or are not regular files) are listed with ``sha256: null``. The line is
     written with ``O_APPEND`` in a single ``write`` under an exclusive lock, so concurrent
     runs neither interleave nor fork the hash chain.
     """
-    path = (directory or Path.cwd()) / AUDIT_LOG_NAME
+    path = (directory or _directory.get() or Path.cwd()) / AUDIT_LOG_NAME
     entry: dict[str, Any] = {
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "command": command,

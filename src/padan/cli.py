@@ -9,7 +9,7 @@ import contextlib
 import dataclasses
 import functools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from inspect import Parameter, signature
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from padan import __version__
 from padan.core.errors import PadanError
+from padan.core.version import __version__
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -142,7 +142,8 @@ def check(
     """
     from rich.progress import BarColumn, TaskProgressColumn, TimeRemainingColumn
 
-    from padan.owner.check import check_files, write_report_json
+    from padan.api import check_files
+    from padan.owner.check import write_report_json
     from padan.owner.profiles import parse_mapping
 
     overrides = parse_mapping(mapping or [])
@@ -260,8 +261,8 @@ def synth(
     region codes from Kemendagri's list. Same options and seed give identical files.
     """
     options = {"people": people, "seed": seed, "lists": lists, "region": region, "xlsx": xlsx}
-    from padan import audit
-    from padan.synth import ERROR_TYPES, generate
+    from padan.api import generate
+    from padan.synth import ERROR_TYPES
 
     summary = generate(out, SynthOptions(**options, **rates))
     files = Table(title=f"padan synth → {summary.out_dir}")
@@ -284,18 +285,6 @@ def synth(
             share = in_lists / summary.list_rows if summary.list_rows else 0.0
             errors.add_row(code, f"{in_registry:,}", f"{in_lists:,}", f"{share:.1%}", description)
     console.print(errors)
-    written = [summary.out_dir / name for name, _ in summary.files]
-    audit.log_run(
-        "synth",
-        org=None,
-        inputs=[],
-        outputs=[*written, summary.out_dir / "truth.csv"],
-        counts={
-            "people": summary.people,
-            "registry_rows": summary.registry_rows,
-            "list_rows": summary.list_rows,
-        },
-    )
 
 
 # --- keys / secret (identities, sealed linkage secret) -----------------------------
@@ -309,8 +298,8 @@ def keys_new(
     out: Annotated[Path, typer.Option(help="Output directory.")],
 ) -> None:
     """Create an organisation's key pair (private ORG.key) and identity card (ORG.card.json)."""
-    from padan import audit
-    from padan.trust.identity import create_identity, validate_org, validate_role
+    from padan.api import create_identity
+    from padan.trust.cards import validate_org, validate_role
 
     # Validate before asking for a passphrase twice.
     validate_org(org)
@@ -320,9 +309,6 @@ def keys_new(
     console.print(f"Identity card (send to partners):      {made.card_path}", markup=False)
     console.print(f"Fingerprint: [bold cyan]{made.card.short_fingerprint}[/]", highlight=False)
     console.print("Read this fingerprint to your partners by phone so they can check your card.")
-    audit.log_run(
-        "keys new", org=made.card.org, inputs=[], outputs=[made.key_path, made.card_path], counts={}
-    )
 
 
 @keys_app.command("show")
@@ -331,7 +317,7 @@ def keys_show(
     card: Annotated[Path, typer.Argument(help="An identity card (ORG.card.json).")],
 ) -> None:
     """Show an identity card: organisation, role and fingerprint (to check by phone)."""
-    from padan.trust.identity import load_card
+    from padan.trust.cards import load_card
 
     shown = load_card(card)
     console.print(f"Organisation: {shown.org}", highlight=False)
@@ -350,21 +336,13 @@ def secret_new(
     schema: Annotated[str, typer.Option(help="Linkage schema the secret is for.")] = "padan-v1",
 ) -> None:
     """Make a fresh linkage secret and seal it to each data owner's card."""
-    from padan import audit
-    from padan.trust.secret import create_secret, describe_secret
+    from padan.api import create_secret
 
     sealed = create_secret(key, read_passphrase(), to, out, schema)
     for path in sealed:
         console.print(f"Sealed secret: {path}", markup=False)
     console.print("Give each file only to the organisation it is named after.")
     # The maker's org, read back from the signed header (no second key unlock).
-    audit.log_run(
-        "secret new",
-        org=describe_secret(sealed[0])["maker"],
-        inputs=list(to),
-        outputs=sealed,
-        counts={"recipients": len(sealed)},
-    )
 
 
 @secret_app.command("show")
@@ -414,8 +392,7 @@ def encode(
     ] = None,
 ) -> None:
     """Encode records locally into a signed package of keyed tokens (no raw data leaves)."""
-    from padan import audit
-    from padan.owner.encode import encode_files
+    from padan.api import encode_files
     from padan.owner.profiles import parse_mapping
     from padan.trust.identity import load_identity
     from padan.trust.secret import load_secret
@@ -447,17 +424,6 @@ def encode(
         },
         title=f"padan encode → {summary.package}",
     )
-    audit.log_run(
-        "encode",
-        org=identity.card.org,
-        inputs=[*files, secret],
-        outputs=[summary.package, summary.keymap, summary.rejects],
-        counts={
-            "rows_read": summary.rows_read,
-            "encoded": summary.encoded,
-            "rejected": summary.rejected,
-        },
-    )
 
 
 # --- inspect (package verification) ----------------------------------------------------
@@ -473,19 +439,11 @@ def inspect(
     """Verify a package's signature and hashes and show its manifest (no record data)."""
     import json
 
-    from padan import audit
-    from padan.formats.package import inspect_package
-    from padan.trust.identity import load_trusted_cards
+    from padan.api import inspect_package
+    from padan.trust.cards import load_trusted_cards
 
     trusted = load_trusted_cards(trust) if trust is not None else None
     report = inspect_package(package, trusted)
-    audit.log_run(
-        "inspect",
-        org=None,
-        inputs=[package],
-        outputs=[],
-        counts={"records": report["record_count"]},
-    )
     if as_json:
         console.print_json(json.dumps(report))
         return
@@ -520,10 +478,10 @@ def link(
     ] = None,
 ) -> None:
     """Verify and match packages; write one sealed result per owner and a report."""
-    from padan import audit
+    from padan.api import link_run
     from padan.core.types import Status
-    from padan.link.run import link_run
-    from padan.trust.identity import load_identity, load_trusted_cards
+    from padan.trust.cards import load_trusted_cards
+    from padan.trust.identity import load_identity
 
     coordinator = load_identity(key, read_passphrase())
     with console.status("Linking…") as status:
@@ -551,22 +509,6 @@ def link(
     for path in summary.results:
         console.print(f"Sealed result: {path}")
     console.print(f"Report: {summary.report_json}, {summary.report_html} ({summary.seconds:.1f} s)")
-    audit.log_run(
-        "link",
-        org=coordinator.card.org,
-        inputs=packages,
-        outputs=[*summary.results, summary.report_json, summary.report_html],
-        counts=_link_counts(summary.report),
-    )
-
-
-def _link_counts(report: dict) -> dict[str, int]:
-    """Records and per-status counts over all packages of a link report, for the audit log."""
-    counts = {"records": sum(d["records"] for d in report["datasets"])}
-    for d in report["datasets"]:
-        for status_name, n in d["status_counts"].items():
-            counts[status_name] = counts.get(status_name, 0) + n
-    return counts
 
 
 # --- reconcile / evaluate (owner) -----------------------------------------------------
@@ -591,10 +533,10 @@ def reconcile(
     out: Annotated[Path, typer.Option(help="Worklist to write (.csv or .xlsx).")],
 ) -> None:
     """Turn a sealed result into a worklist for your own rows."""
-    from padan import audit
-    from padan.owner.reconcile import reconcile_run
+    from padan.api import reconcile_run
     from padan.owner.worklist import summary_rows
-    from padan.trust.identity import load_identity, load_trusted_cards
+    from padan.trust.cards import load_trusted_cards
+    from padan.trust.identity import load_identity
 
     identity = load_identity(key, read_passphrase())
     inputs = [*input_files, *result[1:]]
@@ -612,13 +554,6 @@ def reconcile(
     for row in summary_rows(summary):
         table.add_row(*map(str, row))
     console.print(table)
-    audit.log_run(
-        "reconcile",
-        org=identity.card.org,
-        inputs=[result[0], keymap, *inputs],
-        outputs=[summary.path],
-        counts={"rows": summary.rows, **{s.value: n for s, n in summary.counts.items()}},
-    )
 
 
 @app.command()
@@ -631,17 +566,64 @@ def evaluate(
     ] = None,
 ) -> None:
     """Score worklists against synthetic ground truth (precision, recall, F1)."""
-    from padan import audit
-    from padan.synth.evaluate import evaluate as run_evaluation
-    from padan.synth.evaluate import evaluation_tables
+    from padan.api import evaluate as run_evaluation
 
     result = run_evaluation(truth, worklist, json_path=json_out)
-    for table in evaluation_tables(result):
+    for table in _evaluation_tables(result):
         console.print(table)
-    outputs = [json_out] if json_out else []
-    audit.log_run(
-        "evaluate", org=None, inputs=[truth, *worklist], outputs=outputs, counts=result.counts()
+
+
+def _evaluation_tables(evaluation) -> list[Table]:  # a padan.synth.evaluate.Evaluation
+    """Rich tables for the terminal: worklists, overall scores, per status, per damage."""
+    sources = _table("Worklists", ("file", "side", "rows", "not in truth"), text_columns=2)
+    for w in evaluation.worklists:
+        sources.add_row(w.name, w.dataset, str(w.rows), str(w.unknown))
+
+    overall = _table(
+        "Accuracy against truth",
+        ("", "precision", "recall", "F1", "predicted", "true", "correct"),
+        text_columns=1,
     )
+    for name, score in [
+        ("links (list ↔ registry)", evaluation.link),
+        ("list duplicates (pairs)", evaluation.list_duplicates),
+        ("NIK ganda (registry pairs)", evaluation.nik_ganda),
+    ]:
+        overall.add_row(
+            name,
+            *map(_ratio, (score.precision, score.recall, score.f1)),
+            *map(str, (score.predicted, score.relevant, score.correct)),
+        )
+
+    statuses = _table(
+        "Per status",
+        ("side", "status", "rows", "findable", "linked", "correct", "precision"),
+        text_columns=2,
+    )
+    for s in evaluation.statuses:
+        counts = map(str, (s.rows, s.findable, s.linked, s.correct))
+        statuses.add_row(s.dataset, s.status, *counts, _ratio(s.precision))
+
+    errors = _table(
+        "List rows per kind of damage",
+        ("damage", "rows", "findable", "linked correctly", "recall"),
+        text_columns=1,
+    )
+    for e in evaluation.errors:
+        errors.add_row(e.error, *map(str, (e.rows, e.findable, e.correct)), _ratio(e.recall))
+    return [sources, overall, statuses, errors]
+
+
+def _table(title: str, columns: Sequence[str], *, text_columns: int) -> Table:
+    """A table whose first ``text_columns`` columns are text and the rest numbers."""
+    table = Table(title=title)
+    for index, name in enumerate(columns):
+        table.add_column(name, justify="left" if index < text_columns else "right")
+    return table
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
 
 
 # --- disclose / apply (correction round under a PKS) ------------------------------------
@@ -667,11 +649,11 @@ def disclose(
     profile: Annotated[str | None, typer.Option(help="Input profile of the worklist.")] = None,
 ) -> None:
     """Seal the registry's NIK and No. KK of matched rows to a list owner (needs a PKS)."""
-    from padan import audit
+    from padan.api import disclose as run_disclose
     from padan.core.errors import InputError
-    from padan.owner.disclosure import disclose as run_disclose
     from padan.owner.disclosure import read_match_ids
-    from padan.trust.identity import load_card, load_identity, load_trusted_cards
+    from padan.trust.cards import load_card, load_trusted_cards
+    from padan.trust.identity import load_identity
 
     requested = [*(match_id or []), *(read_match_ids(match_ids) if match_ids else [])]
     if all_matched == bool(requested or match_ids):
@@ -691,13 +673,6 @@ def disclose(
         f"{summary.records:,} NIK/KK record(s), {summary.ganda:,} NIK ganda → {summary.path}",
         markup=False,
     )
-    audit.log_run(
-        "disclose",
-        org=identity.card.org,
-        inputs=[worklist, to],
-        outputs=[out],
-        counts=summary.counts(),
-    )
 
 
 @app.command(name="apply")
@@ -714,9 +689,9 @@ def apply_(
     profile: Annotated[str | None, typer.Option(help="Input profile of the worklist.")] = None,
 ) -> None:
     """Apply a disclosure: write a corrected upload file and a masked change log."""
-    from padan import audit
-    from padan.owner.disclosure import apply_disclosure
-    from padan.trust.identity import load_identity, load_trusted_cards
+    from padan.api import apply_disclosure
+    from padan.trust.cards import load_trusted_cards
+    from padan.trust.identity import load_identity
 
     identity = load_identity(key, read_passphrase())
     summary = apply_disclosure(
@@ -745,13 +720,6 @@ def apply_(
             "kerja ini (diabaikan; reconcile dijalankan ulang?) — ids not on this worklist, "
             "ignored."
         )
-    audit.log_run(
-        "apply",
-        org=identity.card.org,
-        inputs=[disclosure, worklist],
-        outputs=[summary.corrected, summary.log],
-        counts=summary.counts(),
-    )
 
 
 # --- demo -------------------------------------------------------------------------------
@@ -770,7 +738,6 @@ def demo(
     import tempfile
 
     from padan.demo import run_demo
-    from padan.synth.evaluate import evaluation_tables
 
     with contextlib.ExitStack() as stack:
         if workdir is None:
@@ -785,7 +752,7 @@ def demo(
             files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
             holds.add_row(org, "\n".join(files))
         console.print(holds)
-        for table in evaluation_tables(result.evaluation):
+        for table in _evaluation_tables(result.evaluation):
             console.print(table)
         link_f1 = result.evaluation.link.f1 or 0.0
         console.print(

@@ -3,7 +3,8 @@
 Disdukcapil (registry owner), Dinkes (list owner) and a neutral coordinator each get a
 folder and see only their own files: keys, card exchange, sealed secret, encode ×2,
 link, reconcile ×2, then an evaluation against the synthetic ground truth, which
-exists only because the data are synthetic.
+exists only because the data are synthetic. Each organisation's runs are audit-logged
+in its own folder (``padan-audit.jsonl``), as they would be on its own machine.
 """
 
 from __future__ import annotations
@@ -13,14 +14,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from padan.link.run import LinkSummary, link_run
-from padan.owner.encode import EncodeSummary, encode_files
-from padan.owner.reconcile import reconcile_run
-from padan.owner.worklist import WorklistSummary
-from padan.synth import SynthOptions, generate
-from padan.synth.evaluate import Evaluation, evaluate
-from padan.trust.identity import create_identity, load_identity, load_trusted_cards
-from padan.trust.secret import create_secret, load_secret
+from padan.api import (
+    EncodeSummary,
+    Evaluation,
+    LinkSummary,
+    WorklistSummary,
+    create_identity,
+    create_secret,
+    encode_files,
+    evaluate,
+    generate,
+    link_run,
+    reconcile_run,
+)
+from padan.audit import logging_to
+from padan.synth import SynthOptions
+from padan.trust.cards import load_trusted_cards
+from padan.trust.identity import load_identity
+from padan.trust.secret import load_secret
 
 REGISTRY, HEALTH, COORDINATOR = "disdukcapil-serang", "dinkes-serang", "koordinator"
 DEMO_PASSPHRASE = "demo-only-passphrase"
@@ -59,7 +70,8 @@ def run_demo(
     roles = {REGISTRY: "owner", HEALTH: "owner", COORDINATOR: "coordinator"}
     cards = {}
     for org, role in roles.items():
-        made = create_identity(org, role, folders[org], DEMO_PASSPHRASE, scrypt_n=DEMO_SCRYPT_N)
+        with logging_to(folders[org]):
+            made = create_identity(org, role, folders[org], DEMO_PASSPHRASE, scrypt_n=DEMO_SCRYPT_N)
         cards[org] = made.card_path
     say("2. Tukar kartu identitas publik (exchange public identity cards)")
     for folder in folders.values():
@@ -67,19 +79,21 @@ def run_demo(
             shutil.copy(card, folder / "trust" / card.name)
 
     say("3. Disdukcapil membuat rahasia bersama, disegel untuk kedua pemilik data")
-    create_secret(
-        folders[REGISTRY] / f"{REGISTRY}.key",
-        DEMO_PASSPHRASE,
-        [cards[REGISTRY], cards[HEALTH]],
-        folders[REGISTRY] / "secret",
-    )
+    with logging_to(folders[REGISTRY]):
+        create_secret(
+            folders[REGISTRY] / f"{REGISTRY}.key",
+            DEMO_PASSPHRASE,
+            [cards[REGISTRY], cards[HEALTH]],
+            folders[REGISTRY] / "secret",
+        )
     shutil.move(
         folders[REGISTRY] / "secret" / f"{HEALTH}.secret", folders[HEALTH] / f"{HEALTH}.secret"
     )
 
     say("4. Data sintetis: registri untuk Disdukcapil, daftar CKG untuk Dinkes")
     data = workdir / "synthetic"
-    generate(data, SynthOptions(people=people, seed=seed))
+    with logging_to(workdir):
+        generate(data, SynthOptions(people=people, seed=seed))
     shutil.copy(data / "siak.csv", folders[REGISTRY] / "siak.csv")
     shutil.copy(data / "ckg.csv", folders[HEALTH] / "ckg.csv")
 
@@ -90,24 +104,26 @@ def run_demo(
         (HEALTH, "ckg.csv", "list", folders[HEALTH] / f"{HEALTH}.secret"),
     ):
         identity = load_identity(folders[org] / f"{org}.key", DEMO_PASSPHRASE)
-        encoded[org] = encode_files(
-            [folders[org] / source],
-            identity=identity,
-            secret=load_secret(secret_path, identity),
-            out=folders[org] / "out" / f"{Path(source).stem}.padan",
-            role=role,  # type: ignore[arg-type]
-        )
+        with logging_to(folders[org]):
+            encoded[org] = encode_files(
+                [folders[org] / source],
+                identity=identity,
+                secret=load_secret(secret_path, identity),
+                out=folders[org] / "out" / f"{Path(source).stem}.padan",
+                role=role,  # type: ignore[arg-type]
+            )
         shutil.copy(encoded[org].package, folders[COORDINATOR] / encoded[org].package.name)
 
     say("6. Koordinator memadankan paket (the coordinator links the packages)")
     coordinator = load_identity(folders[COORDINATOR] / f"{COORDINATOR}.key", DEMO_PASSPHRASE)
-    link = link_run(
-        [folders[COORDINATOR] / "siak.padan", folders[COORDINATOR] / "ckg.padan"],
-        coordinator=coordinator,
-        trusted=load_trusted_cards(folders[COORDINATOR] / "trust"),
-        out_dir=folders[COORDINATOR] / "run",
-        seed=seed,
-    )
+    with logging_to(folders[COORDINATOR]):
+        link = link_run(
+            [folders[COORDINATOR] / "siak.padan", folders[COORDINATOR] / "ckg.padan"],
+            coordinator=coordinator,
+            trusted=load_trusted_cards(folders[COORDINATOR] / "trust"),
+            out_dir=folders[COORDINATOR] / "run",
+            seed=seed,
+        )
 
     say("7. Setiap pemilik membuka hasilnya sendiri (each owner reconciles its own result)")
     worklists = {}
@@ -115,19 +131,21 @@ def run_demo(
         result = shutil.copy(
             link.results[0].parent / f"{org}.result", folders[org] / f"{org}.result"
         )
-        worklists[org] = reconcile_run(
-            Path(result),
-            identity=load_identity(folders[org] / f"{org}.key", DEMO_PASSPHRASE),
-            keymap=encoded[org].keymap,
-            trusted=load_trusted_cards(folders[org] / "trust"),
-            inputs=[folders[org] / source],
-            out=folders[org] / f"worklist-{Path(source).stem}.xlsx",
-        )
+        with logging_to(folders[org]):
+            worklists[org] = reconcile_run(
+                Path(result),
+                identity=load_identity(folders[org] / f"{org}.key", DEMO_PASSPHRASE),
+                keymap=encoded[org].keymap,
+                trusted=load_trusted_cards(folders[org] / "trust"),
+                inputs=[folders[org] / source],
+                out=folders[org] / f"worklist-{Path(source).stem}.xlsx",
+            )
 
     say("8. Evaluasi terhadap kebenaran sintetis (evaluation against synthetic truth)")
-    evaluation = evaluate(
-        data / "truth.csv",
-        [w.path for w in worklists.values()],
-        json_path=workdir / "evaluation.json",
-    )
+    with logging_to(workdir):
+        evaluation = evaluate(
+            data / "truth.csv",
+            [w.path for w in worklists.values()],
+            json_path=workdir / "evaluation.json",
+        )
     return DemoResult(workdir, folders, encoded, link, worklists, evaluation)

@@ -1,6 +1,6 @@
 """Errors that reach the user as one clear line, each with its exit code.
 
-Exit codes (documented in README and docs/cli.md):
+Exit codes (documented in the README):
     0  success
     1  input problem: a file that cannot be read, a missing column, bad options
     2  usage error (unknown option, missing argument; raised by Typer/Click)

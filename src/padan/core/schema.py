@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -56,3 +58,29 @@ def schema_named_by_fingerprint(fingerprint: str) -> str:
         "the linkage secret was made for a linkage schema this padan does not have "
         "(update padan, or make a new secret)"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class FieldLayout:
+    """Where one field's filter sits inside the concatenated CLK (in bytes and words)."""
+
+    name: str
+    offset_bytes: int
+    n_bytes: int
+
+    @property
+    def word_slice(self) -> slice:
+        """The field's 64-bit words inside a packed CLK row."""
+        return slice(self.offset_bytes // 8, (self.offset_bytes + self.n_bytes) // 8)
+
+
+def field_layouts(linkage_schema: Mapping[str, Any]) -> list[FieldLayout]:
+    """Byte layout of the concatenated CLK described by a linkage schema."""
+    layouts, offset = [], 0
+    for spec in linkage_schema["fields"]:
+        bits = spec["clkhash"]["clkConfig"]["l"]
+        if bits % 64:
+            raise ValueError(f"field {spec['name']}: l={bits} is not a multiple of 64")
+        layouts.append(FieldLayout(spec["name"], offset, bits // 8))
+        offset += bits // 8
+    return layouts

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numba as nb
 import numpy as np
 
-from padan.owner.bloom import FieldLayout
+from padan.core.schema import FieldLayout
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)

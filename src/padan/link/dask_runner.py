@@ -53,7 +53,7 @@ CONNECT_TIMEOUT_SECONDS = 30
 _KERNEL_LOCK = threading.Lock()
 
 
-def _write_partition(path: Path, part: Partition) -> None:
+def write_partition(path: Path, part: Partition) -> None:
     """One partition as Parquet: a ``side`` column (0 = a, 1 = b) and both sides' rows."""
     sides = [part.a] if part.b is None else [part.a, part.b]
     words = np.concatenate([m.words for m in sides])
@@ -75,8 +75,8 @@ def _write_partition(path: Path, part: Partition) -> None:
     pq.write_table(pa.table(columns), path, compression="zstd")
 
 
-def _read_partition(path: str, key: int, within: bool) -> Partition:
-    """Worker side: the partition written by :func:`_write_partition`."""
+def read_partition(path: str, key: int, within: bool) -> Partition:
+    """Worker side: the partition written by :func:`write_partition`."""
     table = pq.read_table(path)
     side = table["side"].to_numpy()
     clk = table["clk"].combine_chunks()
@@ -99,7 +99,7 @@ def _run_task(
     path: str, key: int, within: bool, task: PairTask[T], kernel: PairComparer, threads: int
 ) -> T:
     """Worker side: read one partition file and run the task on it."""
-    part = _read_partition(path, key, within)
+    part = read_partition(path, key, within)
     with _KERNEL_LOCK:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         return task(part, kernel)
@@ -187,7 +187,7 @@ class DaskRunner:
                 ):
                     continue  # no pairs: no task
                 path = folder / f"key{key:02d}-part{part:04d}.parquet"
-                _write_partition(path, partition)
+                write_partition(path, partition)
                 files.append((str(path), key))
         return files
 

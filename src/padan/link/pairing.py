@@ -28,11 +28,11 @@ from typing import Any, Generic, Protocol, TypeVar
 import numba as nb
 import numpy as np
 
+from padan.core.schema import FieldLayout, field_layouts
 from padan.formats.records import RecordsTable
 from padan.link.candidates import BlockingStats, block_pairs, index_dtype, paired_keys, shared_keys
 from padan.link.comparison import compare_pairs, pack_words
 from padan.link.model import FSModel, Patterns, log_odds_bits, pattern_codes, pattern_space
-from padan.owner.bloom import FieldLayout, field_layouts
 
 # Partitions hold whole blocks already capped by the coordinator: tasks pair all of them.
 _NO_CAP = np.iinfo(np.int64).max

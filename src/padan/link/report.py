@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from padan import __version__
 from padan.core.files import atomic_open
 from padan.core.schema import load_linkage_schema
 from padan.core.types import STATUS_LABELS, Status
+from padan.core.version import __version__
 from padan.link.charts import STAGE_TITLES, grouped, score_chart, status_chart, weights_chart
 from padan.link.model import probability
 from padan.link.outcome import LinkOutcome, Stage

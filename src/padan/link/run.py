@@ -29,7 +29,8 @@ from padan.link.seal import write_results
 from padan.link.statuses import result_rows
 from padan.link.training import decision_settings, fit_link
 from padan.link.verify import LoadedPackage, load_packages, manifest_value
-from padan.trust.identity import Card, Identity
+from padan.trust.cards import Card
+from padan.trust.identity import Identity
 
 Progress = Callable[[str], None]
 

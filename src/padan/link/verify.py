@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from padan.core.errors import InputError, VerificationError
-from padan.core.schema import load_linkage_schema, schema_fingerprint
+from padan.core.schema import field_layouts, load_linkage_schema, schema_fingerprint
 from padan.core.types import Manifest
 from padan.formats.package import read_package
 from padan.formats.records import RecordsTable, from_parquet
-from padan.owner.bloom import field_layouts
-from padan.trust.identity import Card
+from padan.trust.cards import Card
 
 
 @dataclass(slots=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,35 +26,10 @@ from clkhash.key_derivation import generate_key_lists
 from clkhash.schema import Schema, from_json_dict
 
 from padan.core.files import worker_pool
+from padan.core.schema import field_layouts
 
 CHUNK = 4096
 VALUE_CACHE = 100_000  # per field and process; bounds memory on huge inputs
-
-
-@dataclass(frozen=True, slots=True)
-class FieldLayout:
-    """Where one field's filter sits inside the concatenated CLK (in bytes and words)."""
-
-    name: str
-    offset_bytes: int
-    n_bytes: int
-
-    @property
-    def word_slice(self) -> slice:
-        """The field's 64-bit words inside a packed CLK row."""
-        return slice(self.offset_bytes // 8, (self.offset_bytes + self.n_bytes) // 8)
-
-
-def field_layouts(linkage_schema: Mapping[str, Any]) -> list[FieldLayout]:
-    """Byte layout of the concatenated CLK described by a linkage schema."""
-    layouts, offset = [], 0
-    for spec in linkage_schema["fields"]:
-        bits = spec["clkhash"]["clkConfig"]["l"]
-        if bits % 64:
-            raise ValueError(f"field {spec['name']}: l={bits} is not a multiple of 64")
-        layouts.append(FieldLayout(spec["name"], offset, bits // 8))
-        offset += bits // 8
-    return layouts
 
 
 def salt_kinds(linkage_schema: Mapping[str, Any]) -> list[str]:

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from padan import __version__
 from padan.core.files import atomic_open
+from padan.core.version import __version__
 from padan.owner.identifiers import PROBLEMS
 from padan.owner.records import open_records
 

@@ -32,13 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from padan.core.canonical import utc_timestamp
 from padan.core.errors import InputError, VerificationError
 from padan.core.files import atomic_open, write_bytes_atomic
 from padan.core.masking import mask_digits, mask_number
 from padan.core.types import Status
 from padan.owner.profiles import resolve_profile
 from padan.owner.worklist import WORKLIST_COLUMNS, read_worklist
-from padan.trust.identity import Card, Identity, utc_timestamp
+from padan.trust.cards import Card
+from padan.trust.identity import Identity
 from padan.trust.sealing import open_sealed, seal
 
 PURPOSE = "disclosure"

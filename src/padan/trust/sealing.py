@@ -30,16 +30,10 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
+from padan.core.canonical import canonical_json
 from padan.core.errors import VerificationError
-from padan.trust.identity import (
-    HPKE_SUITE,
-    KEM_SUITE,
-    Card,
-    Identity,
-    canonical_json,
-    card_from_dict,
-    group_fingerprint,
-)
+from padan.trust.cards import KEM_SUITE, Card, card_from_dict, group_fingerprint
+from padan.trust.identity import HPKE_SUITE, Identity
 
 SEALED_FORMAT = "padan-sealed/1"
 MAGIC = b"PADAN-SEALED/1\n"
@@ -60,13 +54,13 @@ class SealedHeader:
     public: dict[str, Any]
 
 
-def _frame(*parts: bytes) -> bytes:
+def frame(*parts: bytes) -> bytes:
     """Length-prefix each part so that concatenations are unambiguous."""
     return b"".join(struct.pack(">I", len(part)) + part for part in parts)
 
 
-def _unframe(data: bytes, count: int) -> list[bytes]:
-    """Inverse of ``_frame`` for exactly ``count`` parts filling ``data``."""
+def unframe(data: bytes, count: int) -> list[bytes]:
+    """Inverse of ``frame`` for exactly ``count`` parts filling ``data``."""
     parts, offset = [], 0
     for _ in range(count):
         if offset + 4 > len(data):
@@ -87,8 +81,9 @@ def _check_purpose(purpose: str) -> None:
         raise ValueError(f"invalid purpose {purpose!r}")
 
 
-def _signed_data(tag: bytes, header: bytes, body: bytes) -> bytes:
-    return _frame(SEALED_FORMAT.encode(), tag, header, body)
+def signed_data(tag: bytes, header: bytes, body: bytes) -> bytes:
+    """The bytes a sealed envelope's signature covers: format, tag, header and body."""
+    return frame(SEALED_FORMAT.encode(), tag, header, body)
 
 
 def _hpke_info(header: bytes) -> bytes:
@@ -119,12 +114,12 @@ def seal(
             "public": dict(public or {}),
         }
     )
-    inner = sender.sign(_signed_data(b"payload", header, payload))
+    inner = sender.sign(signed_data(b"payload", header, payload))
     ciphertext = HPKE_SUITE.encrypt(
         inner + payload, recipient.hpke_public_key(), info=_hpke_info(header)
     )
-    outer = sender.sign(_signed_data(b"envelope", header, ciphertext))
-    return MAGIC + _frame(header, ciphertext, outer)
+    outer = sender.sign(signed_data(b"envelope", header, ciphertext))
+    return MAGIC + frame(header, ciphertext, outer)
 
 
 def _parse_header(header: bytes) -> SealedHeader:
@@ -164,10 +159,10 @@ def _verify_envelope(
     """Check signature, trust and purpose; return (header, header bytes, ciphertext)."""
     if not blob.startswith(MAGIC):
         raise VerificationError("not a padan sealed file (or its first bytes are damaged)")
-    header_bytes, ciphertext, outer = _unframe(blob[len(MAGIC) :], 3)
+    header_bytes, ciphertext, outer = unframe(blob[len(MAGIC) :], 3)
     header = _parse_header(header_bytes)
     try:
-        header.sender.verify(outer, _signed_data(b"envelope", header_bytes, ciphertext))
+        header.sender.verify(outer, signed_data(b"envelope", header_bytes, ciphertext))
     except VerificationError:
         raise VerificationError(f"{_DAMAGED} (signature check failed)") from None
     if trusted is not None:
@@ -211,12 +206,12 @@ def open_sealed(
         )
     plaintext = recipient.open(ciphertext, _hpke_info(header_bytes))
     inner, payload = plaintext[:_SIGNATURE_LEN], plaintext[_SIGNATURE_LEN:]
-    header.sender.verify(inner, _signed_data(b"payload", header_bytes, payload))
+    header.sender.verify(inner, signed_data(b"payload", header_bytes, payload))
     return payload, header.sender
 
 
 def _detached_data(data: bytes, signer_fingerprint: str, purpose: str) -> bytes:
-    return _frame(b"padan-detached/1", purpose.encode(), signer_fingerprint.encode(), data)
+    return frame(b"padan-detached/1", purpose.encode(), signer_fingerprint.encode(), data)
 
 
 def sign_detached(data: bytes, *, signer: Identity, purpose: str) -> bytes:

@@ -23,17 +23,12 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from padan.core.canonical import canonical_json, utc_timestamp
 from padan.core.errors import InputError, VerificationError
 from padan.core.files import write_bytes_atomic
 from padan.core.schema import DEFAULT_SCHEMA, schema_fingerprint
-from padan.trust.identity import (
-    Card,
-    Identity,
-    canonical_json,
-    load_card,
-    load_identity,
-    utc_timestamp,
-)
+from padan.trust.cards import Card, load_card
+from padan.trust.identity import Identity, load_identity
 from padan.trust.sealing import open_sealed, read_sealed_header, seal
 
 SECRET_FORMAT = "padan-secret/1"
@@ -60,6 +55,7 @@ class LinkageSecret:
     maker: str
     recipients: tuple[str, ...]
     created: str = ""
+    source: Path | None = dataclasses.field(default=None, compare=False)  # the sealed file
 
 
 def _public_fields(secret: LinkageSecret) -> dict[str, Any]:
@@ -162,6 +158,7 @@ def load_secret(path: str | os.PathLike[str], identity: Identity) -> LinkageSecr
             maker=data["maker"],
             recipients=tuple(data["recipients"]),
             created=data["created"],
+            source=path,
         )
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, binascii.Error):
         raise VerificationError(f"{path}: the sealed content is not a padan secret") from None

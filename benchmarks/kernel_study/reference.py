@@ -1,6 +1,7 @@
-"""Slow, obviously correct numpy versions of ``padan.kernel``, kept for equivalence tests.
+"""Slow, obviously correct numpy versions of the study kernel, kept for equivalence tests.
 
-Each function has the signature and conventions of its fast twin in ``padan.kernel``
+Each function has the signature and conventions of its fast twin in
+``benchmarks.kernel_study.kernel``
 (empty filters score 0.0; candidates are pairs with score ``>= threshold``, sorted by
 ``i`` then ``j``). Bits are counted with ``np.unpackbits``, with no shortcut or pruning.
 """

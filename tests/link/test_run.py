@@ -15,7 +15,8 @@ from padan.formats.result import read_result
 from padan.link.run import link_run
 from padan.owner.encode import encode_files
 from padan.owner.worklist import read_worklist
-from padan.trust.identity import load_identity, load_trusted_cards
+from padan.trust.cards import load_trusted_cards
+from padan.trust.identity import load_identity
 
 
 def test_link_and_nik_ganda_accuracy(demo_flow) -> None:

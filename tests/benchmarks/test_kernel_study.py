@@ -1,4 +1,4 @@
-"""padan.kernel agrees with anonlink's kernel and with the numpy reference, bit for bit."""
+"""The kernel study agrees with anonlink's kernel and with its numpy reference, bit for bit."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from bitarray import bitarray
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from padan import kernel, kernel_reference
+from benchmarks.kernel_study import kernel
+from benchmarks.kernel_study import reference as kernel_reference
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # anonlink imports the deprecated pkg_resources

@@ -15,7 +15,7 @@ import pytest
 from padan.audit import AUDIT_LOG_NAME, verify_audit_log
 from padan.owner.worklist import read_worklist
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")

@@ -15,7 +15,7 @@ from padan.cli import app
 from padan.owner.check import check_files
 from padan.owner.identifiers import PROBLEMS
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "check-sample.csv"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "check-sample.csv"
 runner = CliRunner()
 
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from padan.core.canonical import canonical_json
 from padan.core.errors import VerificationError
 from padan.trust import sealing
-from padan.trust.identity import canonical_json
 from padan.trust.sealing import (
     open_sealed,
     read_sealed_header,
@@ -93,12 +93,12 @@ def test_truncated_or_extended_files_are_rejected(blob, dinkes, cut, extra):
 
 def test_resigning_by_someone_else_does_not_open(blob, dinkes, coordinator):
     # The coordinator swaps in its own card and re-signs the envelope it cannot read.
-    header, ciphertext, _ = sealing._unframe(blob[len(sealing.MAGIC) :], 3)
+    header, ciphertext, _ = sealing.unframe(blob[len(sealing.MAGIC) :], 3)
     fields = json.loads(header)
     fields["sender"] = coordinator.card.to_dict()
     forged_header = canonical_json(fields)
-    outer = coordinator.sign(sealing._signed_data(b"envelope", forged_header, ciphertext))
-    forged = sealing.MAGIC + sealing._frame(forged_header, ciphertext, outer)
+    outer = coordinator.sign(sealing.signed_data(b"envelope", forged_header, ciphertext))
+    forged = sealing.MAGIC + sealing.frame(forged_header, ciphertext, outer)
     assert read_sealed_header(forged, purpose=PURPOSE).sender == coordinator.card
     with pytest.raises(VerificationError, match="cannot decrypt"):
         open_sealed(forged, recipient=dinkes, purpose=PURPOSE)

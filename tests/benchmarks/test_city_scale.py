@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 pd = pytest.importorskip("pandas")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_accuracy_follows_the_evaluate_definitions(city) -> None:
 def test_true_pairs_within_and_across(city) -> None:
     a = pd.Series(["P1", "P2", "P1"])
     b = pd.Series(["P2", "P1", "P3", "P1"])
-    across = sorted(city._true_pairs(a, b).tolist())
+    across = sorted(city.true_pairs(a, b).tolist())
     assert across == sorted([0 * 4 + 1, 0 * 4 + 3, 1 * 4 + 0, 2 * 4 + 1, 2 * 4 + 3])
-    assert city._true_pairs(a, None).tolist() == [0 * 3 + 2]
-    assert city._true_pairs(pd.Series(["P1"]), None).dtype == np.int64
+    assert city.true_pairs(a, None).tolist() == [0 * 3 + 2]
+    assert city.true_pairs(pd.Series(["P1"]), None).dtype == np.int64

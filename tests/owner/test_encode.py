@@ -11,9 +11,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from padan.core.schema import load_linkage_schema
+from padan.core.schema import field_layouts, load_linkage_schema
 from padan.formats.records import from_parquet
-from padan.owner.bloom import field_layouts
 from padan.owner.encode import encode_files
 
 HEADER = [

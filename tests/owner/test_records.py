@@ -14,7 +14,7 @@ from padan.core.errors import InputError
 from padan.owner.identifiers import PROBLEMS
 from padan.owner.records import read_records
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "check-sample.csv"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "check-sample.csv"
 
 SIAK_CSV = (
     "NIK,NO_KK,NAMA_LGKP,JENIS_KLMIN,TMPT_LHR,TGL_LHR,NAMA_LGKP_IBU,ALAMAT,NO_RT,NO_RW,"

@@ -18,7 +18,7 @@ Conventions (identical to anonlink's ``dice_coefficient_accelerated``):
   pair is a candidate, empty filters included.
 
 Arrays in, arrays out: candidate pairs are parallel arrays ``(i, j, score)``, never a
-list of objects. ``padan.kernel_reference`` holds the slow, obviously correct version of
+list of objects. ``benchmarks.kernel_study.reference`` holds the slow, obviously correct version of
 each function; the tests compare both, and both against anonlink.
 """
 

@@ -310,7 +310,7 @@ def test_problem_table_is_complete_and_bilingual() -> None:
 
 
 def test_docs_list_every_problem_code_with_its_labels() -> None:
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "input.md").read_text()
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "input.md").read_text()
     for code, label in PROBLEMS.items():
         assert f"| `{code}` | {label.field} | {label.id} | {label.en} |" in docs
 

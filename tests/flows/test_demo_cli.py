@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
 
+from padan.audit import AUDIT_LOG_NAME, verify_audit_log
 from padan.cli import app
 
 
@@ -18,3 +20,14 @@ def test_demo_exits_zero_and_reports_accuracy(tmp_path: Path) -> None:
     for role in ("disdukcapil-serang", "dinkes-serang", "koordinator"):
         assert (tmp_path / "d" / role).is_dir()
     assert not list((tmp_path / "d" / "koordinator").glob("*.csv"))  # no raw data there
+    # The demo goes through the public API, so each organisation's runs are audit-logged
+    # in its own folder, as on its own machine.
+    expected = {
+        "disdukcapil-serang": ["keys new", "secret new", "encode", "reconcile"],
+        "dinkes-serang": ["keys new", "encode", "reconcile"],
+        "koordinator": ["keys new", "link"],
+    }
+    for role, commands in expected.items():
+        log = tmp_path / "d" / role / AUDIT_LOG_NAME
+        assert verify_audit_log(log) == len(commands)
+        assert [json.loads(line)["command"] for line in log.read_text().splitlines()] == commands

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from padan.core.schema import load_linkage_schema
-from padan.owner.bloom import FieldEncoder, field_layouts
+from padan.core.schema import field_layouts, load_linkage_schema
+from padan.owner.bloom import FieldEncoder
 
 SCHEMA = load_linkage_schema()
 for _spec in SCHEMA["fields"]:

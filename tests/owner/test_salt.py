@@ -9,9 +9,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from padan.core.schema import load_linkage_schema
+from padan.core.schema import field_layouts, load_linkage_schema
 from padan.core.types import Record, RowRef
-from padan.owner.bloom import FieldEncoder, field_layouts, salt_kinds
+from padan.owner.bloom import FieldEncoder, salt_kinds
 from padan.owner.encode import UNKNOWN_SALT, FieldKeys, field_rows
 from padan.trust.secret import LinkageSecret, derive_key
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BENCH_DEPENDENCIES = ("recordlinkage", "splink")
 REFERENCES = ("anonlink", "splink")
 PADAN = ("padan", "padan_unsalted")
@@ -68,7 +68,7 @@ def test_repeated_runs_report_the_lower_median_run(metrics) -> None:
     # Runs finding 1, 2, 0, 2 of 2 true pairs (one false positive when odd):
     # F1 0.5, 1.0, 0.0, 1.0.
     found = iter([1, 2, 0, 2])
-    output, scores, runs = benchmarks.febrl._repeat(
+    output, scores, runs = benchmarks.febrl.repeat_runs(
         4, lambda: next(found), lambda tp: metrics.Scores(tp, tp % 2, 2 - tp)
     )
     f1s = [metrics.Scores(tp, tp % 2, 2 - tp).f1 for tp in (1, 2, 0, 2)]

@@ -14,17 +14,8 @@ from typer.testing import CliRunner
 from padan.cli import app
 from padan.core.errors import InputError, VerificationError
 from padan.trust import identity as identity_module
-from padan.trust.identity import (
-    SCRYPT_N,
-    Identity,
-    card_fingerprint,
-    card_from_dict,
-    load_card,
-    load_identity,
-    load_trusted_cards,
-    new_identity,
-    save_identity,
-)
+from padan.trust.cards import card_fingerprint, card_from_dict, load_card, load_trusted_cards
+from padan.trust.identity import SCRYPT_N, Identity, load_identity, new_identity, save_identity
 
 FAST_N = 2**10  # scrypt cost for tests; real key files use SCRYPT_N
 PASSPHRASE = "kata-sandi-uji-1"
@@ -130,7 +121,7 @@ def test_key_file_with_swapped_card_is_refused(tmp_path, dinkes, dukcapil):
     data = json.loads(key_path.read_text())
     data.pop("checksum")
     data["card"] = dukcapil.card.to_dict()
-    data["checksum"] = identity_module._checksum(data)
+    data["checksum"] = identity_module.key_file_checksum(data)
     key_path.write_text(json.dumps(data))
     with pytest.raises(VerificationError):
         load_identity(key_path, PASSPHRASE)

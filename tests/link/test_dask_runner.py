@@ -15,7 +15,7 @@ from padan.core.schema import load_linkage_schema
 from padan.formats.result import read_result
 from padan.link.candidates import candidate_pairs
 from padan.link.comparison import compare_pairs
-from padan.link.dask_runner import DaskRunner, _read_partition, _write_partition, parse_cluster
+from padan.link.dask_runner import DaskRunner, parse_cluster, read_partition, write_partition
 from padan.link.pairing import LocalRunner, count_pairs, plan_pairs
 from padan.link.run import decide, link_run
 from padan.link.verify import load_packages
@@ -162,8 +162,8 @@ def test_partition_files_round_trip(tmp_path: Path, packages, parties) -> None:
     ):
         part = plan.partition(3, 1, 2)
         path = tmp_path / "part.parquet"
-        _write_partition(path, part)
-        back = _read_partition(str(path), 3, plan.b is None)
+        write_partition(path, part)
+        back = read_partition(str(path), 3, plan.b is None)
         sides = [(part.a, back.a)] + ([] if part.b is None else [(part.b, back.b)])
         assert (back.b is None) == (part.b is None)
         for ours, theirs in sides:
