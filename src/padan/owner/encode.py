@@ -310,8 +310,13 @@ def encode_files(
     workers: int | None = None,
     schema_name: str | None = None,
     progress: Callable[[int], None] | None = None,
+    seed: int | None = None,
 ) -> EncodeSummary:
-    """Encode input files into ``out`` (package) plus its local keymap and rejects file."""
+    """Encode input files into ``out`` (package) plus its local keymap and rejects file.
+
+    ``seed`` fixes the record ids and the shuffled order, only for a reproducible
+    ``padan demo --seed``; real packages take both from the operating system's randomness.
+    """
     if role not in ("registry", "list"):
         raise InputError(f"role must be 'registry' or 'list', not '{role}'")
     if out.suffix != ".padan":
@@ -342,7 +347,12 @@ def encode_files(
     width = sum(f["clkhash"]["clkConfig"]["l"] // 8 for f in schema["fields"])
     table = _concat(parts, schema, width)
     # Shuffle so the package order reveals nothing about the source order.
-    order = np.argsort(np.frombuffer(os.urandom(8 * len(table)), dtype=np.uint64), kind="stable")
+    if seed is None:
+        order = np.argsort(np.frombuffer(os.urandom(8 * len(table)), dtype=np.uint64))
+    else:  # a reproducible demo: ids and order from the seed
+        rng = np.random.default_rng(seed)
+        table.record_id = rng.integers(0, 256, table.record_id.shape, dtype=np.uint8)
+        order = rng.permutation(len(table))
     table = table.take(order)
     refs = [refs[i] for i in order]
 
