@@ -155,7 +155,7 @@ def test_every_status_has_both_languages() -> None:
 def test_refuses_a_worklist_as_input_and_unknown_suffix(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="padan_status"):
         write_worklist(tmp_path / "w.csv", [*HEADER, "padan_status"], [])
-    with pytest.raises(InputError, match=r"\.csv or \.xlsx"):
+    with pytest.raises(InputError, match=r"\.xlsx or \.csv"):
         write_worklist(tmp_path / "w.txt", HEADER, ROWS)
     assert not (tmp_path / "w.txt").exists()
 

@@ -196,6 +196,20 @@ def summary_rows(summary: WorklistSummary) -> list[tuple[str, str, str, int]]:
     ]
 
 
+def worklist_path(path: Path) -> Path:
+    """The worklist file ``path`` names: ``.xlsx`` added when it has no suffix; anything
+    but ``.xlsx``/``.csv`` refused (before any work is done)."""
+    path = Path(path)
+    if not path.suffix:
+        return path.with_suffix(".xlsx")
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise InputError(
+            f"daftar kerja harus berakhiran .xlsx atau .csv (worklist must end in .xlsx or "
+            f".csv), not '{path.name}'"
+        )
+    return path
+
+
 def write_worklist(
     path: Path, header: Sequence[str], rows: Iterable[WorklistRow], *, role: Role = "list"
 ) -> WorklistSummary:
@@ -206,9 +220,7 @@ def write_worklist(
     of ``padan_keterangan``: a list owner corrects its rows, the registry only reviews.
     Rows are streamed, so a list of hundreds of thousands of rows fits in memory.
     """
-    path = Path(path)
-    if not path.suffix:
-        path = path.with_suffix(".xlsx")
+    path = worklist_path(path)
     clash = sorted(set(header) & set(WORKLIST_COLUMNS))
     if clash:
         raise InputError(
@@ -222,11 +234,9 @@ def write_worklist(
     if suffix == ".csv":
         with atomic_open(path, "w", encoding="utf-8-sig", newline="") as handle:
             _write_csv(handle, full_header, lines)
-    elif suffix == ".xlsx":
+    else:
         with atomic_path(path) as tmp:
             _write_xlsx(tmp, full_header, lines, counts, role, path.name)
-    else:
-        raise InputError(f"worklist must end in .csv or .xlsx, not '{path.name}'")
     ordered = {status: counts[status] for status in Status}
     return WorklistSummary(path=path, rows=sum(counts.values()), counts=ordered)
 
