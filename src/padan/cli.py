@@ -9,11 +9,13 @@ import contextlib
 import dataclasses
 import functools
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from inspect import Parameter, signature
 from pathlib import Path
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -26,6 +28,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from padan.core.errors import PadanError
@@ -127,22 +130,40 @@ def main(
 
 
 def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
-    """Turn a ``PadanError`` into one red line and its exit code (traceback with --debug)."""
+    """Turn any error into one red line and its exit code (the traceback only with --debug):
+    a ``PadanError`` says what to do, an ``OSError`` names the file, anything else is a bug."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return func(*args, **kwargs)
-        except PadanError as exc:
-            if _state["debug"]:
-                raise
-            err_console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]Interrupted.[/]")
             raise typer.Exit(130) from None
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise  # Click's own ways out: usage errors (exit 2), --help, aborted prompts
+        except Exception as exc:
+            if _state["debug"]:
+                raise
+            message, code = _error_line(exc)
+            line = Text.assemble(("Error:", "bold red"), " ", message)
+            err_console.print(line, highlight=False, soft_wrap=True)
+            raise typer.Exit(code) from None
 
     return wrapper
+
+
+def _error_line(exc: Exception) -> tuple[str, int]:
+    """One line and an exit code for any error; long digit runs (NIK-like) masked."""
+    from padan.core.masking import mask_number
+
+    if isinstance(exc, PadanError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, OSError):  # a file system refused: say which file, and why
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}", 1
+    text = re.sub(r"\d{10,}", lambda m: mask_number(m.group()), f"{type(exc).__name__}: {exc}")
+    return f"internal error (kesalahan internal) — {text}; run again with --debug and report it", 70
 
 
 def read_passphrase(confirm: bool = False) -> str:
@@ -192,6 +213,15 @@ SheetOption = Annotated[
         "(Workbook sheet by name or number; default: the first.)"
     ),
 ]
+AllowMissingOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-missing",
+        help="nik atau birth_date: terima masukan tanpa kolom ini, boleh diulang; padan "
+        "menyebut status yang jadi tidak mungkin. (Accept input without this column, "
+        "repeatable; padan says which statuses that makes impossible.)",
+    ),
+]
 FilesArg = Annotated[
     list[Path],
     typer.Argument(help="Berkas masukan, CSV atau XLSX. (Input files.)", show_default=False),
@@ -236,6 +266,7 @@ def check(
     ] = None,
     mapping: MapOption = None,
     sheet: SheetOption = None,
+    allow_missing: AllowMissingOption = None,
 ) -> None:
     """Periksa NIK, No. KK, tanggal lahir, jenis kelamin dan nama di berkas masukan.
 
@@ -264,10 +295,13 @@ def check(
                 tasks[source] = progress.add_task(Path(source).name, total=total)
             progress.update(tasks[source], completed=done, total=total)
 
-        report = check_files(files, profile, overrides, sheet, problems_csv, advance)
+        report = check_files(
+            files, profile, overrides, sheet, problems_csv, advance, allow_missing or ()
+        )
     if json_report is not None:
         write_report_json(report, json_report)
     _print_check_report(report)
+    _print_warnings(report.warnings)
     if json_report is not None:
         console.print(f"Laporan JSON (report): {json_report}")
     if problems_csv is not None:
@@ -507,6 +541,16 @@ def secret_show(
     _print_fields(describe_secret(file))
 
 
+def _print_warnings(lines: Sequence[str]) -> None:
+    """Yellow warning lines on stderr (things done, but not as the user may expect)."""
+    for line in lines:
+        err_console.print(
+            Text.assemble(("Peringatan (warning):", "yellow"), " ", line),
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def _print_fields(fields: dict[str, object], title: str | None = None) -> None:
     """Print ``name  value`` lines, one per field (lists and mappings joined by commas).
 
@@ -553,6 +597,7 @@ def encode(
             help="Jumlah proses; bawaan: semua inti. (Encoding processes; default: all cores.)"
         ),
     ] = None,
+    allow_missing: AllowMissingOption = None,
 ) -> None:
     """Kodekan data secara lokal menjadi paket bertanda tangan; tidak ada data mentah keluar.
 
@@ -578,6 +623,7 @@ def encode(
             sheet=sheet,
             workers=workers,
             progress=advance,
+            allow_missing=allow_missing or (),
         )
     _print_fields(
         {
@@ -591,6 +637,7 @@ def encode(
         },
         title=f"padan encode → {summary.package}",
     )
+    _print_warnings(summary.warnings)
 
 
 # --- inspect (package verification) ----------------------------------------------------
@@ -657,6 +704,14 @@ def link(
             "results equal the local run.)"
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Tulis ke folder keluaran yang sudah berisi berkas. (Write into an output "
+            "folder that already holds files.)",
+        ),
+    ] = False,
 ) -> None:
     """Verifikasi dan padankan paket; tulis hasil tersegel per pemilik dan laporan.
 
@@ -681,6 +736,7 @@ def link(
             match_probability=threshold,
             progress=lambda msg: status.update(msg),
             cluster=cluster,
+            force=force,
         )
     datasets = summary.report["datasets"]
     table = Table(title=f"padan link · run {summary.run_id}")
@@ -755,9 +811,14 @@ def reconcile(
     table = Table(title=f"Worklist {summary.path} ({summary.rows:,} baris/rows)")
     for column in ("status", "label", "label (en)", "jumlah (count)"):
         table.add_column(column)
-    for row in summary_rows(summary):
+    for row in summary_rows(summary.worklist):
         table.add_row(*map(str, row))
     console.print(table)
+    if summary.damaged:
+        console.print(
+            f"NIK/No. KK rusak (damaged), dijelaskan di padan_keterangan: {summary.damaged:,}"
+        )
+    _print_warnings(summary.warnings())
 
 
 @app.command()
@@ -908,6 +969,13 @@ def disclose(
         f"{summary.records:,} NIK/KK record(s), {summary.ganda:,} NIK ganda → {summary.path}",
         markup=False,
     )
+    if summary.changed:
+        _print_warnings(
+            [
+                f"{summary.changed:,} baris berubah sejak reconcile, tidak dibuka (rows changed "
+                "since reconcile, not disclosed): run padan reconcile again"
+            ]
+        )
 
 
 @app.command(name="apply")
@@ -966,6 +1034,14 @@ def apply_(
             f"[yellow]Peringatan:[/] {summary.unknown_match_ids:,} match id tidak ada di daftar "
             "kerja ini (diabaikan; reconcile dijalankan ulang?) — ids not on this worklist, "
             "ignored."
+        )
+    if summary.changed:
+        _print_warnings(
+            [
+                f"{summary.changed:,} baris berubah sejak reconcile, NIK/KK tidak diganti (rows "
+                "changed since reconcile, left as they were; see the change log): run padan "
+                "reconcile again"
+            ]
         )
 
 

@@ -19,7 +19,7 @@ from padan.api import (
     EncodeSummary,
     Evaluation,
     LinkSummary,
-    WorklistSummary,
+    ReconcileSummary,
     create_identity,
     create_secret,
     encode_files,
@@ -30,6 +30,7 @@ from padan.api import (
 )
 from padan.audit import logging_to
 from padan.core.errors import InputError
+from padan.core.files import ensure_directory, write_bytes_atomic
 from padan.synth import SynthOptions
 from padan.trust.cards import load_trusted_cards
 from padan.trust.identity import load_identity
@@ -51,7 +52,7 @@ class DemoResult:
     folders: dict[str, Path]
     encoded: dict[str, EncodeSummary]
     link: LinkSummary
-    worklists: dict[str, WorklistSummary]
+    worklists: dict[str, ReconcileSummary]
     evaluation: Evaluation
 
 
@@ -85,8 +86,8 @@ def run_demo(
         shutil.rmtree(workdir)
     folders = {org: workdir / org for org in (REGISTRY, HEALTH, COORDINATOR)}
     for folder in folders.values():
-        (folder / "trust").mkdir(parents=True, exist_ok=True)
-    (workdir / MARKER).write_text("folder made by padan demo\n", encoding="utf-8")
+        ensure_directory(folder / "trust")
+    write_bytes_atomic(workdir / MARKER, b"folder made by padan demo\n")
 
     say("1. Setiap instansi membuat kunci (each organisation makes its keys)")
     roles = {REGISTRY: "owner", HEALTH: "owner", COORDINATOR: "coordinator"}

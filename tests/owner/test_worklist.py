@@ -104,7 +104,7 @@ def test_xlsx_keeps_16_digit_niks_as_text_and_is_ready_for_clerks(tmp_path: Path
     assert book.sheetnames == [WORKLIST_SHEET, SUMMARY_SHEET]
     sheet = book[WORKLIST_SHEET]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:L{len(ROWS) + 2}"
+    assert sheet.auto_filter.ref == f"A1:M{len(ROWS) + 2}"
     for row_index, nik in [(2, "3673015708900001"), (3, "3673011203850003")]:
         nik_cell = sheet.cell(row=row_index, column=2)
         kk_cell = sheet.cell(row=row_index, column=5)

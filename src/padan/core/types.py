@@ -104,14 +104,6 @@ class Record:
     problems: list[Problem] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """An input row that could not be encoded, with a reason a person can act on."""
-
-    ref: RowRef
-    reason: str
-
-
 class Status(StrEnum):
     """Worklist status codes (Indonesian, as agency staff use them)."""
 
@@ -123,6 +115,7 @@ class Status(StrEnum):
     RAGU = "RAGU"  # ambiguous, needs a person to decide
     TIDAK_DITEMUKAN = "TIDAK_DITEMUKAN"  # not found
     DITOLAK = "DITOLAK"  # rejected input
+    BERUBAH = "BERUBAH"  # row new or changed since encode: no verdict can be given
 
 
 STATUS_LABELS: Mapping[Status, tuple[str, str]] = {

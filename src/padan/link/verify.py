@@ -52,6 +52,11 @@ def load_packages(paths: Sequence[Path], trusted: Mapping[str, Card]) -> list[Lo
         table = from_parquet(members["records.parquet"], width)
         if len(table) != manifest.record_count:
             raise VerificationError(f"{path.name}: record count differs from its manifest")
+        if not len(table):
+            raise InputError(
+                f"{path.name} holds no records (made from an empty or header-only file): "
+                "encode a file with data rows"
+            )
         loaded.append(LoadedPackage(path, manifest, signer, table))
     first = loaded[0]
     for pkg in loaded[1:]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -17,7 +17,7 @@ from padan.core.files import atomic_open
 from padan.core.types import Problem
 from padan.core.version import __version__
 from padan.owner.identifiers import PROBLEMS
-from padan.owner.records import open_records
+from padan.owner.records import missing_warnings, open_records
 
 REPORT_FORMAT = "padan-check/1"
 EXAMPLES_PER_PROBLEM = 3
@@ -68,6 +68,8 @@ class CheckReport:
     nik_valid: int
     nik_partial: int
     problems: list[ProblemCount]
+    warnings: list[str] = field(default_factory=list)
+    """Essential columns a file lacks by choice (``allow_missing``), and what that costs."""
 
     def share(self, count: int) -> float:
         """``count`` as a fraction of the rows read (0 when there are none)."""
@@ -91,6 +93,7 @@ class CheckReport:
                 "valid_share": round(self.nik_valid_share, 6),
                 "partial": self.nik_partial,
             },
+            "warnings": self.warnings,
             "problems": [
                 {
                     "code": p.code,
@@ -112,6 +115,7 @@ def check_files(
     sheet: str | None = None,
     problems_csv: Path | None = None,
     progress: ProgressCallback | None = None,
+    allow_missing: Collection[str] = (),
 ) -> CheckReport:
     """Check every row of ``paths``; optionally write each problem to ``problems_csv``.
 
@@ -119,13 +123,14 @@ def check_files(
     open: in a file whose unambiguous dates (``17-08-1975``) are all written day first,
     ``05-06-1990`` is the 5th of June, not ambiguous. Held-back rows come last in the CSV.
 
-    Raises :class:`~padan.core.errors.InputError` only when a file cannot be read at all; rows
-    with problems are counted, never fatal.
+    Raises :class:`~padan.core.errors.InputError` only when a file cannot be read at all,
+    or lacks its NIK or birth-date column (unless the field is in ``allow_missing``), as
+    ``encode`` would refuse it; rows with problems are counted, never fatal.
     """
     if problems_csv is None:
-        return _check(paths, profile, overrides, sheet, None, progress)
+        return _check(paths, profile, overrides, sheet, None, progress, allow_missing)
     with atomic_open(problems_csv, "w", encoding="utf-8-sig", newline="") as handle:
-        return _check(paths, profile, overrides, sheet, handle, progress)
+        return _check(paths, profile, overrides, sheet, handle, progress, allow_missing)
 
 
 def _check(
@@ -135,6 +140,7 @@ def _check(
     sheet: str | None,
     problems_out: IO[str] | None,
     progress: ProgressCallback | None,
+    allow_missing: Collection[str],
 ) -> CheckReport:
     writer = csv.writer(problems_out) if problems_out is not None else None
     if writer is not None:
@@ -144,6 +150,7 @@ def _check(
     files: list[FileReport] = []
     rows = nik_valid = nik_partial = 0
     nik_mapped = False
+    warnings: list[str] = []
 
     def note(problem: Problem) -> None:
         """Count a problem, keep it as an example, and write it to the problems CSV."""
@@ -168,7 +175,8 @@ def _check(
             )
 
     for path in paths:
-        table, builder = open_records(path, profile, overrides, sheet)
+        table, builder = open_records(path, profile, overrides, sheet, allow_missing)
+        warnings.extend(missing_warnings(table, builder))
         resolved = builder.resolved
         nik_mapped = nik_mapped or "nik" in resolved.columns
         # A day/month date that could be swapped is only ambiguous if the file itself does
@@ -194,6 +202,11 @@ def _check(
             total = table.progress()[1]
             progress(table.source, total, total)
         stats = table.stats
+        if not stats.rows:
+            warnings.append(
+                f"{table.source}: tidak ada baris data, hanya header? (no data rows, only a "
+                "header?): encode will refuse it"
+            )
         files.append(
             FileReport(
                 source=table.source,
@@ -213,7 +226,7 @@ def _check(
         for code, label in PROBLEMS.items()
         if code in counts
     ]
-    return CheckReport(files, rows, nik_mapped, nik_valid, nik_partial, problems)
+    return CheckReport(files, rows, nik_mapped, nik_valid, nik_partial, problems, warnings)
 
 
 def write_report_json(report: CheckReport, path: Path) -> None:

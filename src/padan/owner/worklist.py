@@ -57,8 +57,11 @@ WORKLIST_COLUMNS: tuple[str, ...] = (
     "padan_confidence",
     "padan_source",
     "padan_row",
+    "padan_fingerprint",
 )
-"""Columns appended to the original ones, in this order."""
+"""Columns appended to the original ones, in this order. ``padan_fingerprint`` is a keyed
+check of the row's cells and verdict (``padan.owner.reconcile``): ``disclose`` and
+``apply`` use it to refuse rows changed (or scrambled by a partial sort) since reconcile."""
 
 WORKLIST_SHEET = "Daftar kerja"
 SUMMARY_SHEET = "Ringkasan"
@@ -147,6 +150,16 @@ STATUS_TEXTS: Mapping[Status, StatusText] = {
         "Ditolak: {reason}. Perbaiki data di file asli, lalu proses ulang.",
         "Ditolak: {reason}. Perbaiki data di file asli, lalu proses ulang.",
     ),
+    Status.BERUBAH: StatusText(
+        "Baris berubah",
+        "Row changed since encode: no result",
+        "Baris berubah sejak encode (isinya tidak sama dengan saat encode, atau baris baru): "
+        "tidak ada hasil untuk baris ini. Kembalikan isinya, atau jalankan encode dan "
+        "pemadanan ulang.",
+        "Baris berubah sejak encode (isinya tidak sama dengan saat encode, atau baris baru): "
+        "tidak ada hasil untuk baris ini. Kembalikan isinya, atau jalankan encode dan "
+        "pemadanan ulang.",
+    ),
 }
 """Indonesian and English labels and the explanation (``padan_keterangan``) per status."""
 
@@ -157,8 +170,9 @@ _NO_REASON = "baris ini tidak dapat diproses"
 class WorklistRow:
     """One worklist line: the original cells (in header order) and padan's verdict.
 
-    ``reason`` is the rejection reason of a ``DITOLAK`` row; it must already be
-    masked (no raw NIK/KK), as every ``Rejected.reason`` is.
+    ``reason`` is the rejection reason of a ``DITOLAK`` row and ``note`` a sentence added
+    to the explanation (e.g. a damaged No. KK); both must already be masked (no raw
+    NIK/KK). ``fingerprint`` is the row's check value (hex) for ``padan_fingerprint``.
     """
 
     cells: Sequence[str]
@@ -169,6 +183,8 @@ class WorklistRow:
     dup_group: str | None = None
     confidence: Confidence | None = None
     reason: str | None = None
+    note: str | None = None
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +200,8 @@ def keterangan(row: WorklistRow, role: Role = "list") -> str:
     """The ``padan_keterangan`` text of ``row`` for an owner of ``role``."""
     text = STATUS_TEXTS[row.status].text_for(role)
     if row.status is Status.DITOLAK:
-        return text.format(reason=(row.reason or _NO_REASON).rstrip(". "))
-    return text
+        text = text.format(reason=(row.reason or _NO_REASON).rstrip(". "))
+    return f"{row.note} {text}" if row.note else text
 
 
 def summary_rows(summary: WorklistSummary) -> list[tuple[str, str, str, int]]:
@@ -263,6 +279,7 @@ def _lines(
             row.confidence.value if row.confidence else "",
             Path(row.source).name,
             str(row.row),
+            row.fingerprint,
         ]
 
 
