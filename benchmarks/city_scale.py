@@ -35,12 +35,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
 from padan.core.files import write_bytes_atomic
 from padan.core.schema import load_linkage_schema, schema_fingerprint
+from padan.formats.keymap import read_keymap
 from padan.formats.package import read_package
 from padan.formats.records import RecordsTable, from_parquet
 from padan.formats.result import read_result
@@ -161,7 +161,7 @@ coordinator, trusted = prepared.identity("coordinator"), prepared.trusted()
 packages = [prepared.package("registry"), prepared.package("list")]
 start = time.perf_counter()
 summary = link_run(packages, coordinator=coordinator, trusted=trusted,
-                   out_dir=Path(sys.argv[3]), seed=1)
+                   out_dir=Path(sys.argv[3]), seed=1, force=True)  # re-runs replace the last
 seconds = time.perf_counter() - start
 print(json.dumps({
     "seconds": seconds,
@@ -215,10 +215,12 @@ def outcome(prepared: Prepared, side: str, truth: dict[tuple[str, int], str]) ->
     rows = result.rows
     # One package per owner here: its result rows come in package order.
     assert np.array_equal(rows.record_id, _records(prepared, side).record_id)
-    keymap = pq.read_table(prepared.keymap(side)).to_pydict()
     # The keymap names the source file by its path, truth.csv by its name.
-    rows_at = zip(map(lambda s: Path(s).name, keymap["source"]), keymap["row"], strict=True)
-    where = dict(zip(keymap["record_id"], rows_at, strict=True))
+    where = {
+        r.record_id: (Path(r.source).name, r.row)
+        for r in read_keymap(prepared.keymap(side)).rows
+        if r.record_id is not None
+    }
     return pd.DataFrame(
         {
             "person": [truth[where[bytes(rid)]] for rid in rows.record_id],

@@ -57,7 +57,6 @@ from typing import Any
 from unittest import mock
 
 import numpy as np
-import pyarrow.parquet as pq
 from clkhash.schema import from_json_dict
 from rich.console import Console
 from rich.table import Table
@@ -67,6 +66,7 @@ from padan.core.files import atomic_open
 from padan.core.schema import DEFAULT_SCHEMA, field_layouts, load_linkage_schema, schema_fingerprint
 from padan.core.types import Record
 from padan.demo import run_demo
+from padan.formats.keymap import read_keymap
 from padan.formats.package import read_package
 from padan.formats.records import RecordsTable, from_parquet
 from padan.owner.encode import SALT_SOURCES, encode_files
@@ -350,8 +350,7 @@ def _encoded_registry(
     _, members, _ = read_package(out, {owner.card.fingerprint: owner.card})
     width = sum(f.n_bytes for f in field_layouts(schema))
     table = from_parquet(members["records.parquet"], width)
-    keymap = pq.read_table(summary.keymap).to_pydict()
-    row_of = dict(zip(keymap["record_id"], keymap["row"], strict=True))
+    row_of = {r.record_id: r.row for r in read_keymap(summary.keymap).rows}
     # Sorted by plaintext row: the analysis does not depend on the package's shuffle.
     order = np.argsort([row_of[bytes(r)] for r in table.record_id], kind="stable")
     table = table.take(order)

@@ -1,4 +1,4 @@
-"""Salted fields: filters keyed per salt value (birth year), still bit-identical to clkhash."""
+"""Salted fields: filters keyed per salt value (birth year), bit-identical to the reference."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ ROWS = st.lists(
 
 @settings(max_examples=30, deadline=None)
 @given(ROWS)
-def test_cached_encoder_equals_clkhash_per_salt(rows: list[tuple[list[str], str]]) -> None:
+def test_cached_encoder_equals_reference_path_per_salt(rows: list[tuple[list[str], str]]) -> None:
     encoder = FieldEncoder(SCHEMA, FieldKeys(_secret(), SCHEMA))
     full = [[*values, year] for values, year in rows]
     assert np.array_equal(encoder.encode(full), encoder.encode_reference(full))

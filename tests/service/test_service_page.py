@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from padan.service.client import fetch_result, open_round, send_package, sign_in
 from tests.service.servicekit import Flow, Server
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
 NIK_LIKE = re.compile(r"(?<!\d)\d{16}(?!\d)")
 
 
@@ -92,14 +90,14 @@ def test_each_party_sees_only_its_rounds_and_no_records(
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
-def test_browser_sees_a_round_go_from_waiting_to_done(sqlite_server: Server, flow: Flow) -> None:
+def test_browser_sees_a_round_go_from_waiting_to_done(
+    sqlite_server: Server, flow: Flow, artifacts: Path
+) -> None:
     from playwright.sync_api import sync_playwright
 
     server = sqlite_server
     round_id = _round(server, flow)
-    out = ARTIFACTS / "test_browser_sees_a_round_go_from_waiting_to_done"
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+    out = artifacts
     problems: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

@@ -48,6 +48,11 @@ def verify_package(path: Path, trusted: Mapping[str, Card]) -> LoadedPackage:
     table = from_parquet(members["records.parquet"], width)
     if len(table) != manifest.record_count:
         raise VerificationError(f"{path.name}: record count differs from its manifest")
+    if not len(table):
+        raise InputError(
+            f"{path.name} holds no records (made from an empty or header-only file): "
+            "encode a file with data rows"
+        )
     return LoadedPackage(path, manifest, signer, table)
 
 

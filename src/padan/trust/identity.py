@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives import hashes, hpke
 from cryptography.hazmat.primitives.asymmetric import ed25519, mlkem, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from padan.core.canonical import canonical_json, utc_timestamp
@@ -85,6 +86,15 @@ class Identity:
             raise VerificationError(
                 f"cannot decrypt for {self.card.label}: damaged or not sealed to this key"
             ) from exc
+
+    def local_key(self, label: str) -> bytes:
+        """A 32-byte key for the owner's own files (e.g. ``row-fingerprint``), derived from
+        the private keys with HKDF-SHA256 under ``label``: only this organisation can
+        compute it, and it stays the same as long as the key file does."""
+        info = b"padan/local/" + label.encode("ascii")
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
+            self.private_material()
+        )
 
     def private_material(self) -> bytes:
         """The raw private keys (Ed25519 ‖ ML-KEM seed ‖ X25519), only for the key file."""
