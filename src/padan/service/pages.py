@@ -248,7 +248,8 @@ def purge(request: Request, round_id: str) -> Response:
 
 def report_view(report: dict[str, Any]) -> dict[str, Any]:
     """Chart geometry for the report: status bars per dataset and score histograms."""
-    statuses = [s.value for s in Status if s is not Status.DITOLAK]
+    owner_only = (Status.DITOLAK, Status.BERUBAH)  # decided by owners, never at the coordinator
+    statuses = [s.value for s in Status if s not in owner_only]
     datasets = []
     for d in report["datasets"]:
         total = max(d["records"], 1)
