@@ -98,7 +98,10 @@ secret_app = PadanTyper(
 )
 app.add_typer(keys_app, name="keys", no_args_is_help=True)
 app.add_typer(secret_app, name="secret", no_args_is_help=True)
-round_app = typer.Typer(help="Linkage rounds on a coordinator service (putaran pemadanan).")
+round_app = PadanTyper(
+    cls=PadanGroup,
+    help="Putaran pemadanan di layanan koordinator. (Linkage rounds on a coordinator service.)",
+)
 app.add_typer(round_app, name="round", no_args_is_help=True)
 
 console = Console()
@@ -1050,35 +1053,62 @@ def apply_(
 # --- service (coordinator service and the owners' client) -----------------------------
 
 ServerOption = Annotated[
-    str, typer.Option(help="Coordinator service URL, e.g. https://padan.example.go.id.")
+    str,
+    typer.Option(
+        help="Alamat layanan koordinator yang dituju, mis. https://padan.example.go.id. "
+        "(Coordinator service URL.)"
+    ),
 ]
-RoundOption = Annotated[str, typer.Option("--round", help="Round id (from padan round new).")]
+RoundOption = Annotated[
+    str, typer.Option("--round", help="Id putaran, dari padan round new. (Round id.)")
+]
+COORDINATOR_KEY_HELP = "Kunci privat koordinator. (Coordinator's private key.)"
 
 
 @app.command()
 @handle_errors
 def serve(
-    key: Annotated[Path, typer.Option(help="Coordinator's private key file.")],
-    trust: Annotated[Path, typer.Option(help="Directory of trusted identity cards.")],
-    data: Annotated[Path, typer.Option(help="Data directory: packages, results, SQLite.")],
+    key: Annotated[Path, typer.Option(help=COORDINATOR_KEY_HELP)],
+    trust: Annotated[Path, typer.Option(help=TRUST_HELP)],
+    data: Annotated[
+        Path,
+        typer.Option(
+            help="Folder data: paket, hasil, SQLite. (Data folder: packages, results, SQLite.)"
+        ),
+    ],
     db: Annotated[
         str | None,
-        typer.Option(help="Database URL, e.g. postgresql://user@host/padan (default: SQLite)."),
+        typer.Option(
+            help="Basis data, mis. postgresql://padan@/padan; bawaan SQLite di folder data. "
+            "(Database URL; default: SQLite in the data folder.)"
+        ),
     ] = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    host: Annotated[str, typer.Option(help="Alamat yang didengar. (Address to listen on.)")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port yang didengar. (Port to listen on.)")] = 8765,
     cluster: Annotated[
         str | None,
-        typer.Option(help="Run links on Dask as padan link --cluster does (local[:N] or tcp://)."),
+        typer.Option(
+            help="Jalankan pemadanan di Dask seperti padan link --cluster: local[:N] atau "
+            "tcp://SCHEDULER:8786. (Run links on Dask, as padan link --cluster does.)"
+        ),
     ] = None,
-    max_upload: Annotated[int, typer.Option(help="Largest package accepted, in MB.", min=1)] = 4096,
+    max_upload: Annotated[
+        int, typer.Option(help="Paket terbesar, MB. (Largest package accepted, MB.)", min=1)
+    ] = 4096,
     secure_cookies: Annotated[
-        bool, typer.Option(help="Mark the page's session cookie Secure (behind HTTPS).")
+        bool,
+        typer.Option(
+            "--secure-cookies",
+            help="Cookie sesi halaman hanya lewat HTTPS, untuk di belakang proxy TLS. (Session "
+            "cookie Secure, behind a TLS proxy.)",
+        ),
     ] = False,
 ) -> None:
-    """Run the coordinator service: owners send packages, fetch their sealed results.
+    """Jalankan layanan koordinator: pemilik mengirim paket dan mengambil hasil tersegelnya.
 
-    Layanan koordinator: pemilik data mengirim paket dan mengambil hasil tersegel.
+    (Run the coordinator service: owners send packages and fetch their sealed results.)
     """
     from padan.service.app import ServiceConfig
     from padan.service.db import database_url
@@ -1115,22 +1145,45 @@ def _client(server: str, key: Path):  # a padan.service.client.Client (imported 
 @round_app.command("new")
 @handle_errors
 def round_new(
-    name: Annotated[str, typer.Argument(help="Name of the round, e.g. 'CKG Kota Serang Q1'.")],
-    server: ServerOption,
-    key: Annotated[Path, typer.Option(help="Coordinator's private key file.")],
-    registry: Annotated[Path, typer.Option(help="Identity card of the registry owner.")],
-    list_cards: Annotated[
-        list[Path], typer.Option("--list", help="Identity card of a list owner (repeat).")
+    name: Annotated[
+        str, typer.Argument(help="Nama putaran, mis. 'CKG Kota Serang Q1'. (Round name.)")
     ],
-    pks: Annotated[str, typer.Option(help="Reference of the agreement (nomor PKS).")] = "",
+    server: ServerOption,
+    key: Annotated[Path, typer.Option(help=COORDINATOR_KEY_HELP)],
+    registry: Annotated[
+        Path, typer.Option(help="Kartu identitas pemilik registri. (Registry owner's card.)")
+    ],
+    list_cards: Annotated[
+        list[Path],
+        typer.Option(
+            "--list", help="Kartu identitas pemilik daftar; ulangi. (A list owner's card; repeat.)"
+        ),
+    ],
+    pks: Annotated[
+        str,
+        typer.Option(
+            help="Nomor perjanjian kerja sama untuk putaran ini. (Agreement reference, PKS.)"
+        ),
+    ] = "",
     retention: Annotated[
         str | None,
-        typer.Option(help="Delete packages and results on this date, YYYY-MM-DD (default +30 d)."),
+        typer.Option(
+            help="Hapus paket dan hasil pada tanggal ini, YYYY-MM-DD; bawaan 30 hari. "
+            "(Delete packages and results on this date; default in 30 days.)"
+        ),
     ] = None,
-    schema: Annotated[str | None, typer.Option(help="Linkage schema of the round.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for reproducible match ids.")] = None,
+    schema: Annotated[
+        str | None, typer.Option(help="Skema pemadanan putaran. (Linkage schema of the round.)")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed agar match id dapat diulang. (Seed for reproducible match ids.)"),
+    ] = None,
 ) -> None:
-    """Open a round (putaran) for a registry and list owners; prints the round id."""
+    """Buka putaran untuk satu registri dan pemilik daftar; cetak id putaran.
+
+    (Open a round for a registry and list owners; prints the round id.)
+    """
     from padan.service.client import open_round
     from padan.trust.cards import load_card
 
@@ -1157,9 +1210,12 @@ def round_new(
 @handle_errors
 def round_list(
     server: ServerOption,
-    key: Annotated[Path, typer.Option(help="Your private key file.")],
+    key: Annotated[Path, typer.Option(help=KEY_HELP)],
 ) -> None:
-    """List the rounds your key may see (the coordinator: all)."""
+    """Daftar putaran yang boleh Anda lihat (koordinator: semua).
+
+    (List the rounds your key may see; the coordinator: all.)
+    """
     with _client(server, key) as client:
         rounds = client.json("GET", "/api/rounds")
     table = Table(title="Putaran (rounds)")
@@ -1174,11 +1230,14 @@ def round_list(
 @round_app.command("purge")
 @handle_errors
 def round_purge(
-    round_id: Annotated[str, typer.Argument(help="Round id.")],
+    round_id: Annotated[str, typer.Argument(help="Id putaran yang akan dihapus. (Round id.)")],
     server: ServerOption,
-    key: Annotated[Path, typer.Option(help="Coordinator's private key file.")],
+    key: Annotated[Path, typer.Option(help=COORDINATOR_KEY_HELP)],
 ) -> None:
-    """Delete a round's packages and results now (before its retention date)."""
+    """Hapus paket dan hasil putaran sekarang, sebelum masa simpannya habis.
+
+    (Delete a round's packages and results now, before its retention date.)
+    """
     with _client(server, key) as client:
         done = client.json("POST", f"/api/rounds/{round_id}/purge")
     console.print(f"Dihapus (purged): round {round_id}, {done['bytes_removed']:,} bytes")
@@ -1187,17 +1246,22 @@ def round_purge(
 @app.command()
 @handle_errors
 def send(
-    package: Annotated[Path, typer.Argument(help="Your package (*.padan).")],
+    package: Annotated[Path, typer.Argument(help="Paket Anda, *.padan. (Your package.)")],
     server: ServerOption,
     round_id: RoundOption,
-    key: Annotated[Path, typer.Option(help="Your private key file.")],
+    key: Annotated[Path, typer.Option(help=KEY_HELP)],
     replace: Annotated[
-        bool, typer.Option(help="Replace the package you sent to this round earlier.")
+        bool,
+        typer.Option(
+            "--replace",
+            help="Ganti paket yang sudah Anda kirim ke putaran ini. (Replace the package you "
+            "sent to this round earlier.)",
+        ),
     ] = False,
 ) -> None:
-    """Send a package to a round; resumes an interrupted upload of the same file.
+    """Kirim paket ke putaran; unggahan yang terputus dilanjutkan.
 
-    Kirim paket ke putaran; unggahan yang terputus dilanjutkan.
+    (Send a package to a round; an interrupted upload of the same file resumes.)
     """
     from rich.progress import BarColumn, DownloadColumn, TransferSpeedColumn
 
@@ -1230,16 +1294,25 @@ def send(
 def fetch(
     server: ServerOption,
     round_id: RoundOption,
-    key: Annotated[Path, typer.Option(help="Your private key file.")],
-    out: Annotated[Path, typer.Option(help="Directory for ORG.result.")],
-    wait: Annotated[bool, typer.Option(help="Wait until the round's run has finished.")] = False,
+    key: Annotated[Path, typer.Option(help=KEY_HELP)],
+    out: Annotated[Path, typer.Option(help="Folder untuk ORG.result. (Folder for ORG.result.)")],
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="Tunggu sampai pemadanan selesai. (Wait until the run has finished.)"
+        ),
+    ] = False,
     timeout: Annotated[
-        float | None, typer.Option(help="With --wait: give up after this many seconds.")
+        float | None,
+        typer.Option(
+            help="Dengan --wait: menyerah setelah sekian detik. (With --wait: give up after "
+            "this many seconds.)"
+        ),
     ] = None,
 ) -> None:
-    """Fetch your sealed result of a round (then run padan reconcile on it).
+    """Ambil hasil tersegel milik Anda dari putaran, lalu jalankan padan reconcile.
 
-    Ambil hasil tersegel milik Anda sendiri.
+    (Fetch your own sealed result of a round, then run padan reconcile on it.)
     """
     from padan.service.client import fetch_result
 
@@ -1261,11 +1334,11 @@ def fetch(
 @handle_errors
 def login(
     server: ServerOption,
-    key: Annotated[Path, typer.Option(help="Your private key file.")],
+    key: Annotated[Path, typer.Option(help=KEY_HELP)],
 ) -> None:
-    """Print a sign-in link for the status page (valid 10 minutes, once; no password).
+    """Cetak tautan masuk halaman status, ditandatangani kunci Anda (10 menit, sekali pakai).
 
-    Cetak tautan masuk ke halaman status, ditandatangani dengan kunci Anda.
+    (Print a sign-in link for the status page, signed with your key; ten minutes, once.)
     """
     from padan.service.client import sign_in_link
     from padan.trust.identity import load_identity
@@ -1300,8 +1373,9 @@ def demo(
     service: Annotated[
         bool,
         typer.Option(
+            "--service",
             help="Pemadanan lewat layanan koordinator lokal (padan serve) melalui HTTP. "
-            "(Link through a local coordinator service over HTTP.)"
+            "(Link through a local coordinator service over HTTP.)",
         ),
     ] = False,
 ) -> None:
