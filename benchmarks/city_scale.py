@@ -35,12 +35,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
 from padan.core.files import write_bytes_atomic
 from padan.core.schema import load_linkage_schema, schema_fingerprint
+from padan.formats.keymap import KEYMAP_FORMAT, read_keymap
 from padan.formats.package import read_package
 from padan.formats.records import RecordsTable, from_parquet
 from padan.formats.result import read_result
@@ -109,13 +109,15 @@ def prepare(people: int, *, fresh: bool = False, say=print) -> Prepared:
 
     Data go to ``CACHE/serang-N-seed1-visitR/data`` (every option that shapes them is in
     the name); keys, secret and packages to a folder named after the schema fingerprint
-    beside it (the secret is bound to the schema).
+    and the keymap format beside it (the secret is bound to the schema; an older keymap
+    format is not read back).
     """
     data = CACHE / f"serang-{people}-seed1-visit{CITY_VISIT_RATE}" / "data"
     if not (data / "truth.csv").exists():
         say(f"synth: {people:,} people → {data}")
         generate(data, SynthOptions(people=people, seed=1, visit_rate=CITY_VISIT_RATE))
-    prepared = Prepared(people, data.parent / f"schema-{schema_fingerprint()[:12]}", {})
+    encoded = f"schema-{schema_fingerprint()[:12]}-{KEYMAP_FORMAT.rsplit('/', 1)[-1]}"
+    prepared = Prepared(people, data.parent / encoded, {})
     marker = prepared.folder / "encoded.json"
     if marker.exists() and not fresh:
         prepared.encode_seconds = json.loads(marker.read_text())["encode_seconds"]
@@ -161,7 +163,7 @@ coordinator, trusted = prepared.identity("coordinator"), prepared.trusted()
 packages = [prepared.package("registry"), prepared.package("list")]
 start = time.perf_counter()
 summary = link_run(packages, coordinator=coordinator, trusted=trusted,
-                   out_dir=Path(sys.argv[3]), seed=1)
+                   out_dir=Path(sys.argv[3]), seed=1, force=True)  # re-runs replace the last
 seconds = time.perf_counter() - start
 print(json.dumps({
     "seconds": seconds,
@@ -220,10 +222,12 @@ def outcome(prepared: Prepared, side: str, truth: dict[tuple[str, int], str]) ->
     rows = result.rows
     # One package per owner here: its result rows come in package order.
     assert np.array_equal(rows.record_id, _records(prepared, side).record_id)
-    keymap = pq.read_table(prepared.keymap(side)).to_pydict()
     # The keymap names the source file by its path, truth.csv by its name.
-    rows_at = zip(map(lambda s: Path(s).name, keymap["source"]), keymap["row"], strict=True)
-    where = dict(zip(keymap["record_id"], rows_at, strict=True))
+    where = {
+        r.record_id: (Path(r.source).name, r.row)
+        for r in read_keymap(prepared.keymap(side)).rows
+        if r.record_id is not None
+    }
     return pd.DataFrame(
         {
             "person": [truth[where[bytes(rid)]] for rid in rows.record_id],
@@ -303,7 +307,7 @@ def blocking(
         found = int((candidates[at] == true).sum()) if len(candidates) else 0
         out[f"{name}_candidate_pairs"] = stats.candidate_pairs
         out[f"{name}_pairs_per_record"] = round(stats.candidate_pairs / len(people_a), 1)
-        out[f"{name}true_pairs"] = len(true)
+        out[f"{name}_true_pairs"] = len(true)
         out[f"{name}_blocking_recall"] = found / len(true) if len(true) else 1.0
     return out
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from padan.core.schema import schema_fingerprint
+from padan.formats.keymap import read_keymap
 from padan.formats.result import read_result
 from padan.link.run import link_run
 from padan.owner.encode import encode_files
@@ -46,6 +46,7 @@ def _run(frames: dict[str, pd.DataFrame], schema: str) -> dict[str, dict[str, st
                 role="registry" if k == 0 else "list",
                 profile="febrl",
                 schema_name=schema,
+                allow_missing=("nik",),  # FEBRL has no NIK, by design
             )
             packages.append(summary.package)
             keymaps[name] = summary.keymap
@@ -56,8 +57,7 @@ def _run(frames: dict[str, pd.DataFrame], schema: str) -> dict[str, dict[str, st
             result, _ = read_result(
                 work / "run" / f"{owner.card.org}.result", owner=owner, trusted=trusted
             )
-            keymap = pq.read_table(keymaps[name]).to_pydict()
-            local = dict(zip(keymap["record_id"], keymap["local_id"], strict=True))
+            local = {r.record_id: r.local_id for r in read_keymap(keymaps[name]).rows}
             out[name] = {local[r.record_id]: (r.match_id or r.dup_group) for r in result.rows}
         return out
 

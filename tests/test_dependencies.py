@@ -1,10 +1,13 @@
-"""The overridden pins (cryptography >= 46, bitarray >= 3) work with clkhash and anonlink."""
+"""Runtime dependencies install anywhere; the dev-only references (clkhash, anonlink) still
+work under this project's overridden pins (cryptography >= 46, bitarray >= 3)."""
 
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 import warnings
-from importlib.metadata import version
+from importlib.metadata import requires, version
 
 from packaging.version import Version
 
@@ -57,3 +60,16 @@ def test_clkhash_encodes_and_anonlink_scores_with_current_pins() -> None:
     candidates = dice_coefficient([clks[:1], clks[1:]], threshold=0.0)
     sims = sorted(candidates[0])
     assert max(sims) == 1.0 and min(sims) < 0.5
+
+
+def test_runtime_needs_neither_clkhash_nor_anonlink() -> None:
+    runtime = [r for r in requires("padan") or [] if "extra ==" not in r]
+    assert not [r for r in runtime if r.split()[0].startswith(("clkhash", "anonlink"))]
+    # The whole owner and coordinator paths import without them.
+    code = (
+        "import sys, padan.cli, padan.owner.encode, padan.owner.reconcile, padan.link.run, "
+        "padan.demo; bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('clkhash', 'anonlink', 'pkg_resources')]; print(bad); sys.exit(bool(bad))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -25,6 +25,7 @@ from padan.owner.disclosure import apply_disclosure as _apply_disclosure
 from padan.owner.disclosure import disclose as _disclose
 from padan.owner.encode import EncodeSummary as EncodeSummary
 from padan.owner.encode import encode_files as _encode_files
+from padan.owner.reconcile import ReconcileSummary as ReconcileSummary
 from padan.owner.reconcile import reconcile_run as _reconcile_run
 from padan.owner.worklist import WorklistSummary as WorklistSummary
 from padan.synth import SynthSummary
@@ -104,12 +105,18 @@ def _encode_entry(summary: EncodeSummary, args: Mapping[str, Any]) -> audit.Entr
     )
 
 
-def _reconcile_entry(summary: WorklistSummary, args: Mapping[str, Any]) -> audit.Entry:
+def _reconcile_entry(summary: ReconcileSummary, args: Mapping[str, Any]) -> audit.Entry:
     return audit.Entry(
         args["identity"].card.org,
         inputs=[args["result"], args["keymap"], *args["inputs"]],
         outputs=[summary.path],
-        counts={"rows": summary.rows, **{s.value: n for s, n in summary.counts.items()}},
+        counts={
+            "rows": summary.rows,
+            **{s.value: n for s, n in summary.counts.items()},
+            "changed": summary.changed,
+            "vanished": summary.vanished,
+            "damaged": summary.damaged,
+        },
     )
 
 

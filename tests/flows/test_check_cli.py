@@ -121,9 +121,11 @@ def test_several_files_and_a_workbook(tmp_path: Path) -> None:
 def test_map_and_profile_options(tmp_path: Path) -> None:
     path = tmp_path / "odd.csv"
     path.write_text("NOMOR,WARGA,LAHIR\n3673015708759001,Siti,17-08-1975\n")
-    result = runner.invoke(
-        app, ["check", str(path), "--map", "nik=NOMOR", "--map", "name=WARGA", "--profile", "ckg"]
-    )
+    maps = ["--map", "nik=NOMOR", "--map", "name=WARGA", "--profile", "ckg"]
+    result = runner.invoke(app, ["check", str(path), *maps])
+    assert result.exit_code == 1  # LAHIR is not a known birth-date header: say so
+    assert "--allow-missing birth_date" in result.output
+    result = runner.invoke(app, ["check", str(path), *maps, "--map", "birth_date=LAHIR"])
     assert result.exit_code == 0, result.output
     assert "NIK valid: 1 (100.0%)" in result.output
 

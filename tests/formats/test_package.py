@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from padan import __version__
 from padan.cli import app
+from padan.core.canonical import canonical_json
 from padan.core.errors import InputError, VerificationError
 from padan.formats.package import (
     MANIFEST,
@@ -25,7 +26,7 @@ from padan.formats.package import (
     read_package,
     write_package,
 )
-from padan.trust.identity import canonical_json, new_identity
+from padan.trust.identity import new_identity
 from padan.trust.sealing import sign_detached
 
 FIELDS = {

@@ -14,7 +14,9 @@ from padan.formats.package import read_package, write_package
 from padan.formats.result import read_result
 from padan.link.run import link_run
 from padan.owner.encode import encode_files
-from padan.trust.identity import load_identity, load_trusted_cards
+from padan.owner.worklist import read_worklist
+from padan.trust.cards import load_trusted_cards
+from padan.trust.identity import load_identity
 
 
 def test_link_and_nik_ganda_accuracy(demo_flow) -> None:
@@ -34,7 +36,7 @@ def test_child_under_mothers_nik_is_flagged_as_someone_elses_nik(demo_flow) -> N
     truth = {
         (r["source"], r["row"]): r for r in _rows(demo_flow.workdir / "synthetic" / "truth.csv")
     }
-    worklist = _rows(demo_flow.worklists[HEALTH].path)
+    _, worklist = read_worklist(demo_flow.worklists[HEALTH].path)
     babies = [
         w
         for w in worklist

@@ -1,4 +1,5 @@
-"""padan's cached field encoder is bit-identical to clkhash's own path."""
+"""padan's cached field encoder is bit-identical to its per-record reference path
+(which tests/test_clk.py holds bit-identical to clkhash)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def _row(**values: str) -> list[str]:
 
 @settings(max_examples=40, deadline=None)
 @given(ROWS)
-def test_cached_encoder_equals_clkhash(rows: list[list[str]]) -> None:
+def test_cached_encoder_equals_reference_path(rows: list[list[str]]) -> None:
     encoder = FieldEncoder(SCHEMA, KEYS)
     assert np.array_equal(encoder.encode(rows), encoder.encode_reference(rows))
     # A second pass hits the caches and must still agree.
@@ -45,7 +46,7 @@ def test_empty_value_leaves_its_field_empty_and_keys_matter() -> None:
     assert not np.array_equal(encoded, other)
 
 
-def test_schemas_the_cache_cannot_serve_fall_back_to_clkhash() -> None:
+def test_schemas_the_cache_cannot_serve_fall_back_to_the_reference_path() -> None:
     data = json.loads((schemas_dir() / "linkage" / f"{DEFAULT_SCHEMA}.json").read_text())
     for spec in data["filters"]:
         spec["clkhash"]["clkConfig"]["xor_folds"] = 1

@@ -25,7 +25,8 @@ from padan.owner.disclosure import (
     select_people,
 )
 from padan.owner.worklist import read_worklist
-from padan.trust.identity import create_identity, load_card, load_identity, load_trusted_cards
+from padan.trust.cards import load_card, load_trusted_cards
+from padan.trust.identity import create_identity, load_identity
 
 SIXTEEN_DIGITS = re.compile(r"\d{16}")
 

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from padan.core.schema import load_linkage_schema
+from padan.formats.keymap import read_keymap, read_rejects
 from padan.formats.records import from_parquet
 from padan.owner.encode import encode_files
 
@@ -134,13 +135,14 @@ def test_every_row_is_encoded_or_rejected(tmp_path: Path, parties) -> None:
     summary = _encode(tmp_path, parties.health, parties.secret)
     assert summary.rows_read == len(ROWS) == summary.encoded + summary.rejected
     assert summary.rejected == 1
-    with summary.rejects.open(encoding="utf-8-sig") as handle:
-        rejects = list(csv.DictReader(handle))
-    assert [r["row"] for r in rejects] == ["5"]  # header is row 1
-    assert "tidak ada nama" in rejects[0]["reason"].lower()
-    keymap = pq.read_table(summary.keymap).to_pydict()
-    assert sorted(keymap["row"]) == [2, 3, 4]
-    assert sorted(keymap["local_id"]) == ["R-001", "R-002", "R-003"]
+    rejects = read_rejects(summary.rejects)
+    assert [row for _, row, _ in rejects] == [5]  # header is row 1
+    assert "tidak ada nama" in rejects[0][2].lower()
+    keymap = read_keymap(summary.keymap)
+    assert [r.row for r in keymap.rows] == [2, 3, 4, 5]  # every row, in input order
+    encoded = [r for r in keymap.rows if r.record_id is not None]
+    assert [r.local_id for r in encoded] == ["R-001", "R-002", "R-003"]
+    assert len({r.fingerprint for r in keymap.rows}) == 4
 
 
 def _table(summary):

@@ -12,7 +12,8 @@ from padan.core.types import Status
 from padan.demo import DEMO_PASSPHRASE, HEALTH, REGISTRY
 from padan.owner.reconcile import reconcile_run
 from padan.owner.worklist import read_worklist
-from padan.trust.identity import load_identity, load_trusted_cards
+from padan.trust.cards import load_trusted_cards
+from padan.trust.identity import load_identity
 
 
 def _input_rows(path: Path) -> int:

@@ -30,6 +30,9 @@ def codes(record) -> list[str]:
     return [p.code for p in record.problems]
 
 
+LACKING = ("nik", "birth_date")  # files here that lack a column on purpose
+
+
 def test_siak_rows_become_normalised_records(tmp_path: Path) -> None:
     path = tmp_path / "siak.csv"
     path.write_text(SIAK_CSV)
@@ -85,7 +88,7 @@ def test_a_nik_typed_into_another_column_is_masked_in_details(tmp_path: Path) ->
     path.write_text(
         "NAMA,TGL LAHIR,JK\nSiti,3673015708759001,L\nAni,3673 0157 0875 9002,3673015708759003\n"
     )
-    first, second = read_records([path])
+    first, second = read_records([path], allow_missing=LACKING)
     assert codes(first) == ["birth_date_invalid"]
     assert first.problems[0].detail == "3673********9001"
     assert [p.detail for p in second.problems] == ["3673********9003", "3673 **** **** 9002"]
@@ -123,7 +126,7 @@ def test_febrl_rows(tmp_path: Path) -> None:
         "rec-1-org, michaela, neumann, 8, stanley street, miami, winston hills, 4223, nsw,"
         " 19151111, 5304218\n"
     )
-    (record,) = read_records([path])
+    (record,) = read_records([path], allow_missing=LACKING)
     assert record.name == "mikhaela neumann"  # ch→kh, as on the other side of the match
     assert record.address == "8 stanley street miami winston hills 4223 nsw"
     assert record.birth_date == dt.date(1915, 11, 11)
@@ -136,7 +139,9 @@ def test_each_file_gets_its_own_profile(tmp_path: Path) -> None:
     siak.write_text(SIAK_CSV)
     ckg = tmp_path / "ckg.csv"
     ckg.write_text("NIK PASIEN,NAMA PASIEN\n3673015708759001,Hj. Siti Aminah\n")
-    names = [(Path(r.ref.source).name, r.name) for r in read_records([siak, ckg])]
+    names = [
+        (Path(r.ref.source).name, r.name) for r in read_records([siak, ckg], allow_missing=LACKING)
+    ]
     assert names == [
         ("siak.csv", "siti aminah"),
         ("siak.csv", "muhammad joko"),
@@ -154,5 +159,18 @@ def test_profile_errors_name_the_file(tmp_path: Path) -> None:
 def test_overrides_apply(tmp_path: Path) -> None:
     path = tmp_path / "odd.csv"
     path.write_text("NOMOR,WARGA\n3673015708759001,Siti\n")
-    (record,) = read_records([path], profile="ckg", overrides={"nik": "NOMOR", "name": "WARGA"})
+    (record,) = read_records(
+        [path], profile="ckg", overrides={"nik": "NOMOR", "name": "WARGA"}, allow_missing=LACKING
+    )
     assert (record.nik, record.name) == ("3673015708759001", "siti")
+
+
+def test_a_file_without_nik_or_birth_date_is_refused_unless_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "ckg.csv"
+    path.write_text("NAMA,TGL LAHIR\nSiti,17-08-1975\n")
+    with pytest.raises(InputError, match=r"no nik column.*--allow-missing nik.*COCOK"):
+        list(read_records([path]))
+    (record,) = read_records([path], allow_missing=["nik"])
+    assert record.name and record.nik is None
+    with pytest.raises(InputError, match="--allow-missing takes nik or birth_date"):
+        list(read_records([path], allow_missing=["kk"]))

@@ -14,17 +14,8 @@ from typer.testing import CliRunner
 from padan.cli import app
 from padan.core.errors import InputError, VerificationError
 from padan.trust import identity as identity_module
-from padan.trust.identity import (
-    SCRYPT_N,
-    Identity,
-    card_fingerprint,
-    card_from_dict,
-    load_card,
-    load_identity,
-    load_trusted_cards,
-    new_identity,
-    save_identity,
-)
+from padan.trust.cards import card_fingerprint, card_from_dict, load_card, load_trusted_cards
+from padan.trust.identity import SCRYPT_N, Identity, load_identity, new_identity, save_identity
 
 FAST_N = 2**10  # scrypt cost for tests; real key files use SCRYPT_N
 PASSPHRASE = "kata-sandi-uji-1"

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from padan.core.canonical import canonical_json
 from padan.core.errors import VerificationError
 from padan.trust import sealing
-from padan.trust.identity import canonical_json
 from padan.trust.sealing import (
     open_sealed,
     read_sealed_header,

@@ -10,9 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from padan.cli import app
+from padan.core.canonical import canonical_json
 from padan.core.errors import InputError, VerificationError
 from padan.core.schema import schema_fingerprint
-from padan.trust.identity import canonical_json, load_card, save_identity
+from padan.trust.cards import load_card
+from padan.trust.identity import save_identity
 from padan.trust.sealing import seal
 from padan.trust.secret import (
     SECRET_PURPOSE,

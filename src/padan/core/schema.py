@@ -41,6 +41,11 @@ SCHEMA_VERSION = 2
 DEFAULT_SCHEMA = "padan-v2"
 
 
+def linkage_schema_names() -> tuple[str, ...]:
+    """Names of the linkage schemas padan ships (``schemas/linkage/NAME.json``), sorted."""
+    return tuple(sorted(p.stem for p in (schemas_dir() / "linkage").glob("*.json")))
+
+
 class Labels:
     """HKDF labels of every key derived from the linkage secret (distinct per use)."""
 
@@ -308,8 +313,8 @@ def _fingerprint(data: Mapping[str, Any]) -> str:
 def _schema_data(name: str) -> Mapping[str, Any]:
     path = schemas_dir() / "linkage" / f"{name}.json"
     if not path.is_file():
-        known = sorted(p.stem for p in (schemas_dir() / "linkage").glob("*.json"))
-        raise InputError(f"unknown linkage schema '{name}'; known: {', '.join(known)}")
+        known = ", ".join(linkage_schema_names())
+        raise InputError(f"unknown linkage schema '{name}'; known: {known}")
     return MappingProxyType(json.loads(path.read_text(encoding="utf-8")))
 
 

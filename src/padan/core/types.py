@@ -8,6 +8,7 @@ Every module imports these types from here rather than defining its own.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -103,14 +104,6 @@ class Record:
     problems: list[Problem] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """An input row that could not be encoded, with a reason a person can act on."""
-
-    ref: RowRef
-    reason: str
-
-
 class Status(StrEnum):
     """Worklist status codes (Indonesian, as agency staff use them)."""
 
@@ -122,6 +115,21 @@ class Status(StrEnum):
     RAGU = "RAGU"  # ambiguous, needs a person to decide
     TIDAK_DITEMUKAN = "TIDAK_DITEMUKAN"  # not found
     DITOLAK = "DITOLAK"  # rejected input
+    BERUBAH = "BERUBAH"  # row new or changed since encode: no verdict can be given
+
+
+STATUS_LABELS: Mapping[Status, tuple[str, str]] = {
+    Status.COCOK: ("Cocok", "Match: same person, same NIK"),
+    Status.NIK_BERBEDA: ("NIK berbeda", "Person found, NIK differs"),
+    Status.NIK_MILIK_ORANG_LAIN: ("NIK milik orang lain", "NIK belongs to another person"),
+    Status.KK_BERBEDA: ("KK berbeda", "Person and NIK match, family card (KK) differs"),
+    Status.GANDA: ("NIK ganda", "Duplicate NIK: one person, several registry records"),
+    Status.RAGU: ("Ragu-ragu", "Uncertain: needs a person to decide"),
+    Status.TIDAK_DITEMUKAN: ("Tidak ditemukan", "Not found"),
+    Status.DITOLAK: ("Ditolak", "Rejected input"),
+    Status.BERUBAH: ("Berubah sejak encode", "Row new or changed since encode: no verdict"),
+}
+"""Short Indonesian and English label per status: worklists, the report and its charts."""
 
 
 class Confidence(StrEnum):

@@ -31,11 +31,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, get_args
 
+from padan.core.canonical import canonical_json, utc_timestamp
 from padan.core.errors import InputError, VerificationError
 from padan.core.files import atomic_open
 from padan.core.types import Manifest, Role
 from padan.core.version import __version__
-from padan.trust.identity import Card, Identity, canonical_json, card_from_dict, utc_timestamp
+from padan.trust.cards import Card, card_from_dict
+from padan.trust.identity import Identity
 from padan.trust.sealing import check_trusted, sign_detached, verify_detached
 
 PACKAGE_FORMAT = "padan-package/1"

@@ -23,7 +23,8 @@ import pyarrow.parquet as pq
 from padan.core.errors import VerificationError
 from padan.core.files import write_bytes_atomic
 from padan.core.types import Confidence, MatchRow, Status
-from padan.trust.identity import Card, Identity
+from padan.trust.cards import Card
+from padan.trust.identity import Identity
 from padan.trust.sealing import open_sealed, seal
 
 PURPOSE = "link-result"

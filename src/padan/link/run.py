@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from padan.core.errors import InputError
+from padan.core.files import ensure_directory
 from padan.link.dedup import deduplicate_registry
 from padan.link.linkage import link_lists
 from padan.link.outcome import LinkOutcome
@@ -28,7 +29,8 @@ from padan.link.seal import write_results
 from padan.link.statuses import result_rows
 from padan.link.training import fit_link
 from padan.link.verify import LoadedPackage, load_packages
-from padan.trust.identity import Card, Identity
+from padan.trust.cards import Card
+from padan.trust.identity import Identity
 
 Progress = Callable[[str], None]
 
@@ -120,16 +122,24 @@ def link_run(
     match_probability: float | None = None,
     progress: Progress | None = None,
     cluster: str | None = None,
+    force: bool = False,
 ) -> LinkSummary:
     """``padan link``: verify, match, and write sealed results plus the aggregate report.
 
     ``cluster`` (``local[:N]`` or a scheduler address) runs the pair tasks on Dask; their
     partition files go to a work directory beside ``out_dir`` (it must be readable by
     the workers) and are removed afterwards. Nothing is written to ``out_dir`` until
-    every stage has finished.
+    every stage has finished. An ``out_dir`` that already holds files (an earlier run)
+    is refused unless ``force``: results of two runs must never mix.
     """
     if coordinator.card.role != "coordinator":
         raise InputError(f"{coordinator.card.org} is not a coordinator key")
+    if not force and out_dir.is_dir() and any(out_dir.iterdir()):
+        raise InputError(
+            f"{out_dir} already holds files (an earlier run?): choose a new folder, or "
+            "overwrite with --force"
+        )
+    ensure_directory(out_dir)  # a folder that cannot be made fails now, not after linking
     started = time.perf_counter()
     packages = load_packages(paths, trusted)
     with _pair_runner(cluster, out_dir.resolve().parent) as runner:
@@ -143,7 +153,6 @@ def link_run(
     run_id = (
         f"{random.Random(seed).getrandbits(64):016x}" if seed is not None else secrets.token_hex(8)
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
     results = write_results(
         outcome, coordinator=coordinator, trusted=trusted, out_dir=out_dir, run_id=run_id
     )

@@ -8,7 +8,8 @@ from pathlib import Path
 from padan.formats.result import OwnerResult, ResultRows, write_result
 from padan.link.outcome import LinkOutcome
 from padan.link.verify import LoadedPackage
-from padan.trust.identity import Card, Identity
+from padan.trust.cards import Card
+from padan.trust.identity import Identity
 
 
 def write_results(

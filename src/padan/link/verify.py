@@ -16,7 +16,7 @@ from padan.core.schema import LinkageSchema, check_package_schema
 from padan.core.types import Manifest
 from padan.formats.package import read_package
 from padan.formats.records import RecordsTable, from_parquet
-from padan.trust.identity import Card
+from padan.trust.cards import Card
 
 
 @dataclass(slots=True)
@@ -36,28 +36,34 @@ def manifest_value(manifest: Manifest, key: str) -> Any:
     return manifest.extra[key]
 
 
-def load_packages(paths: Sequence[Path], trusted: Mapping[str, Card]) -> list[LoadedPackage]:
-    """Verify and read packages; refuse any that do not belong to one linkage run."""
-    if not paths:
-        raise InputError("no packages given")
-    loaded: list[LoadedPackage] = []
-    for path in paths:
-        manifest, members, signer = read_package(path, trusted)
-        schema_name = manifest_value(manifest, "schema")
-        # Packages before schema v2 do not name a version: they are version 1.
-        version = manifest.extra.get("schema_version", 1)
-        try:
-            schema = check_package_schema(schema_name, version, manifest.schema_fingerprint)
-        except VerificationError as exc:
-            raise VerificationError(f"{path.name}: package {exc}") from None
-        table = from_parquet(
-            members["records.parquet"],
-            schema.clk_bytes,
-            len(schema.scoped_tokens) * schema.scoped_token_bytes,
+def verify_package(path: Path, trusted: Mapping[str, Card]) -> LoadedPackage:
+    """Verify and read one package: signature, trusted signer, schema (version and
+    fingerprint) and record count."""
+    manifest, members, signer = read_package(path, trusted)
+    schema_name = manifest_value(manifest, "schema")
+    # Packages before schema v2 do not name a version: they are version 1.
+    version = manifest.extra.get("schema_version", 1)
+    try:
+        schema = check_package_schema(schema_name, version, manifest.schema_fingerprint)
+    except VerificationError as exc:
+        raise VerificationError(f"{path.name}: package {exc}") from None
+    table = from_parquet(
+        members["records.parquet"],
+        schema.clk_bytes,
+        len(schema.scoped_tokens) * schema.scoped_token_bytes,
+    )
+    if len(table) != manifest.record_count:
+        raise VerificationError(f"{path.name}: record count differs from its manifest")
+    if not len(table):
+        raise InputError(
+            f"{path.name} holds no records (made from an empty or header-only file): "
+            "encode a file with data rows"
         )
-        if len(table) != manifest.record_count:
-            raise VerificationError(f"{path.name}: record count differs from its manifest")
-        loaded.append(LoadedPackage(path, manifest, signer, schema, table))
+    return LoadedPackage(path, manifest, signer, schema, table)
+
+
+def check_same_linkage(loaded: Sequence[LoadedPackage]) -> None:
+    """Refuse packages made with different linkage schemas or secrets (key-check values)."""
     first = loaded[0]
     for pkg in loaded[1:]:
         if pkg.manifest.schema_fingerprint != first.manifest.schema_fingerprint:
@@ -69,6 +75,14 @@ def load_packages(paths: Sequence[Path], trusted: Mapping[str, Card]) -> list[Lo
                 f"{pkg.path.name} was made with a different linkage secret than "
                 f"{first.path.name} (key-check values differ)"
             )
+
+
+def load_packages(paths: Sequence[Path], trusted: Mapping[str, Card]) -> list[LoadedPackage]:
+    """Verify and read packages; refuse any that do not belong to one linkage run."""
+    if not paths:
+        raise InputError("no packages given")
+    loaded = [verify_package(path, trusted) for path in paths]
+    check_same_linkage(loaded)
     registries = [p for p in loaded if p.manifest.role == "registry"]
     if len(registries) != 1:
         raise InputError(

@@ -1,10 +1,11 @@
-"""Field-level Bloom filters (CLKs) with clkhash, one independent key per field.
+"""Field-level Bloom filters (CLKs), one independent key per field.
 
-Each filter field of the linkage schema is a complete clkhash v3 schema. Its filter is
-made by clkhash with a key derived for that field only, and the record's CLK is the
-concatenation of its field filters (every field a multiple of 64 bits, so the coordinator
-can compare field by field on 64-bit words). Work is split into chunks over a process
-pool; chunk order is kept, so output is deterministic.
+Each filter field of the linkage schema is a complete clkhash v3 schema. Its filter is made as
+clkhash makes it (``padan.owner.clk``, bit-identical) with a key derived for that field
+only, and the record's CLK is the concatenation of its field filters (every field a
+multiple of 64 bits, so the coordinator can compare field by field on 64-bit words).
+Work is split into chunks over a process pool; chunk order is kept, so output is
+deterministic.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
 
 import numpy as np
-from clkhash.bloomfilter import hashing_function_from_properties, stream_bloom_filters
-from clkhash.field_formats import BitsPerTokenStrategy
-from clkhash.key_derivation import generate_key_lists
-from clkhash.schema import Schema, from_json_dict
 
 from padan.core.files import worker_pool
 from padan.core.schema import LinkageSchema
+from padan.owner.clk import (
+    ClkSchema,
+    feature_keys,
+    filter_bits,
+    parse_clk_schema,
+    to_bytes,
+    token_bits,
+)
 
 CHUNK = 4096
 VALUE_CACHE = 100_000  # per field and process; bounds memory on huge inputs
@@ -30,41 +34,42 @@ VALUE_CACHE = 100_000  # per field and process; bounds memory on huge inputs
 class TokenFilters:
     """One field's Bloom filter, built from a cache of per-token filters.
 
-    With clkhash's bits-per-token strategy and no XOR folding, a record's filter is the
-    OR of the filters of its tokens, and a token's filter depends only on the token and
-    the field key. So each distinct token (a bigram, a digit at a position) is hashed
-    once by clkhash itself and reused for every record: bit-identical to clkhash, and
-    much faster because the hashing leaves the per-record loop. Whole values (a sex, a
-    birth place, a common name) repeat too, so their filters are cached as well.
+    With the bits-per-token strategy and no XOR folding, a record's filter is the OR of
+    the filters of its tokens, and a token's filter depends only on the token and the
+    field key. So each distinct token (a bigram, a digit at a position) is hashed once and
+    reused for every record: bit-identical to the per-record path, and much faster
+    because the hashing leaves the per-record loop. Whole values (a sex, a birth place, a
+    common name) repeat too, so their filters are cached as well. A schema without that
+    property (``bitsPerFeature``, folding) takes the per-record path.
     """
 
-    def __init__(self, schema: Schema, keys: Any):
-        field = schema.fields[0]
-        fhp = field.hashing_properties
-        self.applicable = isinstance(fhp.strategy, BitsPerTokenStrategy) and schema.xor_folds == 0
-        self._schema, self._keys, self._field = schema, keys, field
-        self._tokenize = fhp.comparator.tokenize
-        self._hash = hashing_function_from_properties(fhp)
-        self._k = fhp.strategy.bits_per_token(1)
-        self._encoding = fhp.encoding
+    def __init__(self, schema: ClkSchema, keys: tuple[bytes, ...]):
+        if len(schema.features) != 1:
+            raise ValueError("a field's clkhash schema must have exactly one feature")
+        self.applicable = schema.token_cacheable
+        self._schema, self._keys, self._feature = schema, keys, schema.features[0]
         self._n_bytes = schema.l // 8
-        # Filters as Python ints (big-endian, as bitarray.tobytes()): OR is one operation.
+        # Filters as Python ints (big-endian bit strings): OR is one operation.
         self._tokens: dict[str, int] = {}
         self._values: dict[str, bytes] = {}
 
     def _token_filter(self, token: str) -> int:
         found = self._tokens.get(token)
         if found is None:
-            bits = self._hash([token], self._keys[0], self._k, self._schema.l, self._encoding)
-            found = self._tokens[token] = int.from_bytes(bits.tobytes(), "big")
+            feature = self._feature
+            found = self._tokens[token] = token_bits(
+                token, self._keys[0], feature.bits, self._schema.l, feature.encoding
+            )
         return found
 
     def _value_filter(self, value: str) -> bytes:
         found = self._values.get(value)
         if found is None:
             bits = 0
-            for token in self._tokenize(self._field.format_value(value)):
-                bits |= self._token_filter(token)
+            feature = self._feature
+            if feature.hashed:
+                for token in feature.tokenization.tokens(feature.prepare(value)):
+                    bits |= self._token_filter(token)
             if len(self._values) >= VALUE_CACHE:
                 self._values.clear()
             found = self._values[value] = bits.to_bytes(self._n_bytes, "big")
@@ -72,12 +77,16 @@ class TokenFilters:
 
     def encode(self, values: Sequence[str]) -> np.ndarray:
         """Filters of ``values`` as an ``(n, l/8)`` uint8 array."""
-        if not self.applicable:
-            filters = stream_bloom_filters([[v] for v in values], self._keys, self._schema)
-            data = b"".join(f[0].tobytes() for f in filters)
-        else:
+        if self.applicable:
             data = b"".join(map(self._value_filter, values))
+        else:
+            data = encode_reference(values, self._keys, self._schema)
         return np.frombuffer(data, dtype=np.uint8).reshape(len(values), self._n_bytes)
+
+
+def encode_reference(values: Sequence[str], keys: tuple[bytes, ...], schema: ClkSchema) -> bytes:
+    """One-feature filters of ``values``, record by record (slow; the reference path)."""
+    return b"".join(to_bytes(filter_bits([v], keys, schema), schema.l) for v in values)
 
 
 class FieldEncoder:
@@ -89,17 +98,9 @@ class FieldEncoder:
     def __init__(self, linkage_schema: LinkageSchema, field_keys: Mapping[str, bytes]):
         self.layouts = linkage_schema.field_layouts
         self.width = linkage_schema.clk_bytes
-        self._schemas = [from_json_dict(spec.clkhash()) for spec in linkage_schema.filters]
+        self._schemas = [parse_clk_schema(spec.clkhash()) for spec in linkage_schema.filters]
         self._keys = [
-            generate_key_lists(
-                field_keys[spec.name],
-                len(schema.fields),
-                key_size=schema.kdf_key_size,
-                salt=schema.kdf_salt,
-                info=schema.kdf_info,
-                kdf=schema.kdf_type,
-                hash_algo=schema.kdf_hash,
-            )
+            feature_keys(field_keys[spec.name], schema)
             for spec, schema in zip(linkage_schema.filters, self._schemas, strict=True)
         ]
         self._filters = [
@@ -121,15 +122,11 @@ class FieldEncoder:
         return self._place(rows, lambda col, values: self._filters[col].encode(values))
 
     def encode_reference(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
-        """The same through clkhash's own per-record path (slow; kept for the equivalence test)."""
+        """The same through the per-record path (slow; kept for the equivalence test)."""
 
         def field(col: int, values: list[str]) -> np.ndarray:
-            filters = stream_bloom_filters(
-                [[v] for v in values], self._keys[col], self._schemas[col]
-            )
-            return np.frombuffer(b"".join(f[0].tobytes() for f in filters), dtype=np.uint8).reshape(
-                len(values), -1
-            )
+            data = encode_reference(values, self._keys[col], self._schemas[col])
+            return np.frombuffer(data, dtype=np.uint8).reshape(len(values), -1)
 
         return self._place(rows, field)
 
@@ -160,7 +157,7 @@ def field_encoder_pool(
 ) -> Iterator[Callable[[Sequence[Sequence[str]]], np.ndarray]]:
     """Yield a function encoding rows (in order) on ``workers`` processes (default: all cores).
 
-    The filters alone, for measuring the encoder against clkhash; ``padan.owner.encode``
+    The filters alone, for benchmarks; ``padan.owner.encode``
     runs the whole per-row path in its workers instead.
     """
     workers = workers or os.cpu_count() or 1

@@ -32,13 +32,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from padan.core.canonical import utc_timestamp
 from padan.core.errors import InputError, VerificationError
 from padan.core.files import atomic_open, write_bytes_atomic
 from padan.core.masking import mask_digits, mask_number
 from padan.core.types import Status
 from padan.owner.profiles import resolve_profile
+from padan.owner.reconcile import worklist_checker
 from padan.owner.worklist import WORKLIST_COLUMNS, read_worklist
-from padan.trust.identity import Card, Identity, utc_timestamp
+from padan.trust.cards import Card
+from padan.trust.identity import Identity
 from padan.trust.sealing import open_sealed, seal
 
 PURPOSE = "disclosure"
@@ -61,6 +64,11 @@ CHANGE_LOG_HEADER: tuple[str, ...] = (
 )
 CHANGED = "DIGANTI"
 NEEDS_DECISION = "PERLU_KEPUTUSAN"
+ROW_CHANGED = "BARIS_BERUBAH"
+_ROW_CHANGED_REASON = (
+    "baris worklist berubah sejak reconcile (padan_fingerprint tidak cocok), tidak diganti; "
+    "jalankan reconcile ulang"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +89,17 @@ class DisclosureSummary:
     match_ids: int
     records: int
     ganda: int
+    changed: int = 0
+    """Matched worklist rows left out because they changed since reconcile."""
 
     def counts(self) -> dict[str, int]:
         """Counts for the audit log."""
-        return {"match_ids": self.match_ids, "records": self.records, "ganda": self.ganda}
+        return {
+            "match_ids": self.match_ids,
+            "records": self.records,
+            "ganda": self.ganda,
+            "changed": self.changed,
+        }
 
 
 @dataclass(slots=True)
@@ -101,6 +116,8 @@ class ApplySummary:
     needs_decision: int = 0
     unknown_match_ids: int = 0
     """Disclosed ids absent from the worklist (e.g. reconcile was re-run): ignored."""
+    changed: int = 0
+    """Rows left as they were because the worklist row changed since reconcile."""
 
     def counts(self) -> dict[str, int]:
         """Counts for the audit log."""
@@ -111,6 +128,7 @@ class ApplySummary:
             "kk_changed": self.kk_changed,
             "needs_decision": self.needs_decision,
             "unknown_match_ids": self.unknown_match_ids,
+            "changed": self.changed,
         }
 
 
@@ -128,6 +146,11 @@ def read_match_ids(path: Path) -> list[str]:
 def _original_header(header: Sequence[str], path: Path) -> list[str]:
     """The input's own columns of a worklist; ``InputError`` if it is no worklist."""
     missing = [c for c in WORKLIST_COLUMNS if c not in header]
+    if missing == ["padan_fingerprint"]:
+        raise InputError(
+            f"{path.name} was written by an older padan (no padan_fingerprint): run padan "
+            "reconcile again"
+        )
     if missing:
         raise InputError(
             f"{path.name} is not a padan worklist (no {', '.join(missing)}): give the file "
@@ -249,7 +272,18 @@ def disclose(
         raise InputError("no match id given: use --match-id, --match-ids FILE or --all-matched")
     header, rows = read_worklist(worklist)
     columns = _identifier_columns(header, profile, worklist)
-    people = select_people(rows, columns, match_ids)
+    intact = worklist_checker(identity, _original_header(header, worklist))
+    # A person with any row changed since reconcile is left out whole (never half a group).
+    blocked = {r.get("padan_match_id", "") for r in rows if not intact(r)} - {""}
+    asked = blocked & set(match_ids or ())
+    if asked:
+        raise InputError(
+            f"{len(asked)} requested id(s) are on worklist rows changed since reconcile "
+            "(padan_fingerprint does not match), e.g. "
+            f"{sorted(asked)[0]}: run padan reconcile again; nothing was written"
+        )
+    kept = [r for r in rows if r.get("padan_match_id", "") not in blocked]
+    people = select_people(kept, columns, match_ids)
     if not people:
         raise InputError(f"{worklist.name} has no matched rows: nothing to disclose")
     sealed = seal(
@@ -266,6 +300,7 @@ def disclose(
         match_ids=len(people),
         records=sum(len(p.records) for p in people),
         ganda=sum(p.ganda for p in people),
+        changed=len(rows) - len(kept),
     )
 
 
@@ -385,6 +420,7 @@ def apply_disclosure(
     header, rows = read_worklist(worklist)
     original = _original_header(header, worklist)
     columns = _identifier_columns(header, profile, worklist)
+    intact = worklist_checker(identity, original)
     summary = ApplySummary(corrected=out, log=log, sender=sender.org, disclosed=len(people))
     seen: set[str] = set()
     changes: list[list[str]] = []
@@ -394,8 +430,14 @@ def apply_disclosure(
         if person is None:
             continue
         seen.add(person.match_id)
-        if row.get("padan_status") in APPLIED_STATUSES:
+        if row.get("padan_status") not in APPLIED_STATUSES:
+            continue
+        if intact(row):
             changes.extend(_correct_row(row, person, columns, summary))
+        else:
+            summary.changed += 1
+            old = row.get(columns["nik"] or "", "")
+            changes.append(_log_row(row, "nik", old, "", ROW_CHANGED, _ROW_CHANGED_REASON))
     summary.unknown_match_ids = len(set(people) - seen)
     with atomic_open(out, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, quoting=csv.QUOTE_ALL)

@@ -8,30 +8,28 @@ comparison-level tokens bound to them, in shuffled order.
 
 from __future__ import annotations
 
-import csv
 import itertools
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from padan.core.errors import InputError, VerificationError
-from padan.core.files import atomic_open, atomic_path, worker_pool
+from padan.core.files import worker_pool
 from padan.core.schema import (
     Labels,
     LinkageSchema,
     load_linkage_schema,
     schema_named_by_fingerprint,
 )
-from padan.core.types import Record, Rejected, Role, SourceRow
+from padan.core.types import Record, Role, SourceRow
 from padan.core.version import __version__
+from padan.formats.keymap import Keymap, KeymapRow, keymap_paths, write_keymap, write_rejects
 from padan.formats.package import write_package
 from padan.formats.records import ID_BYTES, RecordsTable, USample, to_parquet
 from padan.owner.bloom import FieldEncoder
@@ -42,8 +40,14 @@ from padan.owner.features import (
     level_values,
     token_values,
 )
+from padan.owner.fingerprint import FINGERPRINT_LABEL, RowFingerprinter, fingerprint_key_check
 from padan.owner.profiles import resolve_profile
-from padan.owner.records import RecordBuilder, open_records
+from padan.owner.records import (
+    RecordBuilder,
+    identifier_damage,
+    missing_warnings,
+    open_records,
+)
 from padan.owner.tokens import LevelTokenizer, Tokenizer
 from padan.trust.identity import Identity
 from padan.trust.secret import LinkageSecret, derive_key, key_check_value
@@ -69,17 +73,13 @@ class EncodeSummary:
     dice_histogram: list[int]  # counts over 10 equal bins of [0, 1], random pairs
     seconds: float
     problems: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What the package lacks by choice (``allow_missing``), and what that costs."""
 
     @property
     def records_per_second(self) -> float:
         """Encoding throughput over the whole run."""
         return self.rows_read / self.seconds if self.seconds else 0.0
-
-
-def sibling_paths(package: Path) -> tuple[Path, Path]:
-    """The local keymap and rejects files that belong to ``package`` (``X.padan``)."""
-    stem = package.with_suffix("")
-    return stem.with_name(stem.name + ".keymap.parquet"), stem.with_name(stem.name + ".rejects.csv")
 
 
 def field_keys(secret: LinkageSecret, schema: LinkageSchema) -> dict[str, bytes]:
@@ -150,47 +150,58 @@ class _Chunk:
     """What encoding one chunk of input rows gives back to the main process."""
 
     table: RecordsTable
-    refs: list[tuple[str, int, str]]
-    rejects: list[Rejected]
+    keymap: list[KeymapRow]
+    """Every row of the chunk, in input order (record ids of the encoded ones set)."""
     problems: Counter[str]
-    rows: int
 
 
 class _ChunkEncoder:
     """One process's encoder: keys, caches, and the whole per-row path (validate,
-    normalise, filters, tokens, blocking keys), so every core does all of it."""
+    normalise, fingerprint, filters, tokens, blocking keys), so every core does all of it."""
 
-    def __init__(self, secret: LinkageSecret, schema: LinkageSchema):
+    def __init__(self, secret: LinkageSecret, schema: LinkageSchema, fingerprint_key: bytes):
         self.schema = schema
         self.keys = _Keys(secret, schema)
         self.encoder = FieldEncoder(schema, self.keys.fields)
-        self._builders: dict[_FileProfile, RecordBuilder] = {}
+        self._fingerprint_key = fingerprint_key
+        self._builders: dict[_FileProfile, tuple[RecordBuilder, RowFingerprinter]] = {}
 
     def encode(self, spec: _FileProfile, rows: Sequence[SourceRow]) -> _Chunk:
-        builder = self._builders.get(spec)
-        if builder is None:
+        found = self._builders.get(spec)
+        if found is None:
             headers, profile, overrides = spec
             resolved = resolve_profile(list(headers), profile, dict(overrides))
-            builder = self._builders[spec] = RecordBuilder(resolved)
+            found = RecordBuilder(resolved), RowFingerprinter(self._fingerprint_key, headers)
+            self._builders[spec] = found
+        builder, fingerprinter = found
         records = [builder.build(row) for row in rows]
         problems = Counter(p.code for r in records for p in r.problems)
         linkable = [r for r in records if has_linkage_data(r)]
-        rejects = [Rejected(r.ref, REASON_NO_DATA) for r in records if not has_linkage_data(r)]
-        return _Chunk(
-            encode_records(linkable, self.keys, self.schema, self.encoder),
-            [(r.ref.source, r.ref.row, r.local_id or "") for r in linkable],
-            rejects,
-            problems,
-            len(records),
-        )
+        table = encode_records(linkable, self.keys, self.schema, self.encoder)
+        ids = iter(bytes(i) for i in table.record_id)
+        keymap = []
+        for row, record in zip(rows, records, strict=True):
+            encoded = has_linkage_data(record)
+            keymap.append(
+                KeymapRow(
+                    fingerprinter.fingerprint(row.cells),
+                    row.ref.source,
+                    row.ref.row,
+                    record.local_id or "",
+                    next(ids) if encoded else None,
+                    "" if encoded else REASON_NO_DATA,
+                    identifier_damage(record),
+                )
+            )
+        return _Chunk(table, keymap, problems)
 
 
 _worker: _ChunkEncoder | None = None
 
 
-def _init_worker(secret: LinkageSecret, schema: LinkageSchema) -> None:
+def _init_worker(secret: LinkageSecret, schema: LinkageSchema, fingerprint_key: bytes) -> None:
     global _worker
-    _worker = _ChunkEncoder(secret, schema)
+    _worker = _ChunkEncoder(secret, schema, fingerprint_key)
 
 
 def _encode_chunk(spec: _FileProfile, rows: Sequence[SourceRow]) -> _Chunk:
@@ -203,12 +214,21 @@ def _chunked_inputs(
     profile: str | None,
     overrides: Mapping[str, str] | None,
     sheet: str | None,
+    allow_missing: Collection[str],
+    columns: list[str],
+    warnings: list[str],
 ) -> Iterator[tuple[_FileProfile, list[SourceRow]]]:
-    """Input rows in chunks, each with its file's profile (checked here, before encoding)."""
+    """Input rows in chunks, each with its file's profile (checked here, before encoding).
+
+    Adds each file's columns to ``columns`` (the columns the row fingerprints cover) and
+    what an allowed missing column costs to ``warnings``.
+    """
     for path in paths:
-        table, builder = open_records(path, profile, overrides, sheet)
+        table, builder = open_records(path, profile, overrides, sheet, allow_missing)
+        warnings.extend(missing_warnings(table, builder))
         chosen = profile or builder.resolved.profile.name  # as given (a name or a JSON path)
         spec = (tuple(table.headers), chosen, tuple((overrides or {}).items()))
+        columns.extend(h for h in table.headers if h not in columns)
         rows = table.rows()
         while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
             yield spec, chunk
@@ -218,14 +238,16 @@ def _encode_chunks(
     chunks: Iterator[tuple[_FileProfile, list[SourceRow]]],
     secret: LinkageSecret,
     schema: LinkageSchema,
+    fingerprint_key: bytes,
     workers: int,
 ) -> Iterator[_Chunk]:
     """Encoded chunks in input order; at most a few chunks in flight (bounded memory)."""
     if workers == 1:
-        encoder = _ChunkEncoder(secret, schema)
+        encoder = _ChunkEncoder(secret, schema, fingerprint_key)
         yield from (encoder.encode(spec, rows) for spec, rows in chunks)
         return
-    with worker_pool(workers, initializer=_init_worker, initargs=(secret, schema)) as pool:
+    initargs = (secret, schema, fingerprint_key)
+    with worker_pool(workers, initializer=_init_worker, initargs=initargs) as pool:
         in_flight: deque[Future[_Chunk]] = deque()
         for spec, rows in chunks:
             in_flight.append(pool.submit(_encode_chunk, spec, rows))
@@ -272,24 +294,20 @@ def _random_pair_dice(clk: np.ndarray, pairs: int = 2000) -> list[int]:
     return np.histogram(dice, bins=10, range=(0.0, 1.0))[0].tolist()
 
 
-def _write_keymap(path: Path, ids: np.ndarray, refs: list[tuple[str, int, str]]) -> None:
-    table = pa.table(
-        {
-            "record_id": pa.array([bytes(r) for r in ids], type=pa.binary(ID_BYTES)),
-            "source": pa.array([r[0] for r in refs], type=pa.string()),
-            "row": pa.array([r[1] for r in refs], type=pa.int64()),
-            "local_id": pa.array([r[2] for r in refs], type=pa.string()),
-        }
-    )
-    with atomic_path(path, 0o600) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
-
-
-def _write_rejects(path: Path, rejects: list[Rejected]) -> None:
-    with atomic_open(path, "w", newline="", encoding="utf-8-sig", file_mode=0o600) as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["source", "row", "reason"])
-        writer.writerows([r.ref.source, r.ref.row, r.reason] for r in rejects)
+def _refuse_empty(paths: Sequence[Path], rows: Sequence[KeymapRow], out: Path) -> None:
+    """No package from input without data, or whose every row was rejected."""
+    names = ", ".join(Path(p).name for p in paths)
+    if not rows:
+        raise InputError(
+            f"{names} has no data rows (only a header?): nothing to encode, no package written"
+        )
+    if all(r.record_id is None for r in rows):
+        _, rejects = keymap_paths(out)
+        write_rejects(rejects, rows)
+        raise InputError(
+            f"none of the {len(rows)} row(s) of {names} can be encoded (no name, NIK or birth "
+            f"date): reasons in {rejects}; no package written"
+        )
 
 
 def encode_files(
@@ -305,8 +323,17 @@ def encode_files(
     workers: int | None = None,
     schema_name: str | None = None,
     progress: Callable[[int], None] | None = None,
+    allow_missing: Collection[str] = (),
+    seed: int | None = None,
 ) -> EncodeSummary:
-    """Encode input files into ``out`` (package) plus its local keymap and rejects file."""
+    """Encode input files into ``out`` (package) plus its local keymap and rejects file.
+
+    A file without a NIK or birth-date column is refused unless the field is in
+    ``allow_missing``. Input without data rows, or whose every row is rejected, is
+    refused too: no package is written (the rejects file says why rows were rejected).
+    ``seed`` fixes the record ids and the shuffled order, only for a reproducible
+    ``padan demo --seed``; real packages take both from the operating system's randomness.
+    """
     if role not in ("registry", "list"):
         raise InputError(f"role must be 'registry' or 'list', not '{role}'")
     if out.suffix != ".padan":
@@ -319,28 +346,39 @@ def encode_files(
             f"the linkage secret was made for another linkage schema than '{schema_name}'"
         )
     started = time.perf_counter()
+    fingerprint_key = identity.local_key(FINGERPRINT_LABEL)
     parts: list[RecordsTable] = []
-    refs: list[tuple[str, int, str]] = []
-    rejects: list[Rejected] = []
+    keymap_rows: list[KeymapRow] = []
     problems: Counter[str] = Counter()
-    rows_read = 0
-    chunks = _chunked_inputs(paths, profile, overrides, sheet)
-    for chunk in _encode_chunks(chunks, secret, schema, workers or os.cpu_count() or 1):
+    columns: list[str] = []
+    warnings: list[str] = []
+    chunks = _chunked_inputs(paths, profile, overrides, sheet, allow_missing, columns, warnings)
+    workers = workers or os.cpu_count() or 1
+    for chunk in _encode_chunks(chunks, secret, schema, fingerprint_key, workers):
         parts.append(chunk.table)
-        refs.extend(chunk.refs)
-        rejects.extend(chunk.rejects)
+        keymap_rows.extend(chunk.keymap)
         problems.update(chunk.problems)
-        rows_read += chunk.rows
         if progress:
-            progress(chunk.rows)
+            progress(len(chunk.keymap))
 
+    _refuse_empty(paths, keymap_rows, out)
     table = _concat(parts, schema)
     # Shuffle so the package order reveals nothing about the source order.
-    order = np.argsort(np.frombuffer(os.urandom(8 * len(table)), dtype=np.uint64), kind="stable")
+    if seed is None:
+        order = np.argsort(np.frombuffer(os.urandom(8 * len(table)), dtype=np.uint64))
+    else:  # a reproducible demo: ids (in the keymap too) and order from the seed
+        rng = np.random.default_rng(seed)
+        seeded = rng.integers(0, 256, table.record_id.shape, dtype=np.uint8)
+        renamed = {bytes(a): bytes(b) for a, b in zip(table.record_id, seeded, strict=True)}
+        keymap_rows = [
+            row if row.record_id is None else replace(row, record_id=renamed[row.record_id])
+            for row in keymap_rows
+        ]
+        table.record_id = seeded
+        order = rng.permutation(len(table))
     table = table.take(order)
-    refs = [refs[i] for i in order]
 
-    keymap, rejects_path = sibling_paths(out)
+    keymap, rejects_path = keymap_paths(out)
     write_package(
         out,
         {
@@ -359,8 +397,10 @@ def encode_files(
         {"records.parquet": to_parquet(table)},
         identity,
     )
-    _write_keymap(keymap, table.record_id, refs)
-    _write_rejects(rejects_path, rejects)
+    write_keymap(
+        keymap, Keymap(keymap_rows, tuple(columns), fingerprint_key_check(fingerprint_key))
+    )
+    write_rejects(rejects_path, keymap_rows)
     bits = table.clk.shape[1] * 8 or 1
     fill = (
         float(np.unpackbits(table.clk[:10_000], axis=1).sum(1).mean() / bits) if len(table) else 0.0
@@ -369,11 +409,12 @@ def encode_files(
         package=out,
         keymap=keymap,
         rejects=rejects_path,
-        rows_read=rows_read,
+        rows_read=len(keymap_rows),
         encoded=len(table),
-        rejected=len(rejects),
+        rejected=len(keymap_rows) - len(table),
         mean_fill=fill,
         dice_histogram=_random_pair_dice(table.clk),
         seconds=time.perf_counter() - started,
         problems=dict(sorted(problems.items())),
+        warnings=warnings,
     )

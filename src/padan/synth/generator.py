@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from padan.core.files import atomic_open, worker_pool
+from padan.core.files import atomic_open, ensure_directory, worker_pool
 from padan.synth import truth
 from padan.synth.corruption import LIST_COLUMNS, ListBuilder, ListRow
 from padan.synth.names import build_name_pools
@@ -92,8 +92,7 @@ def generate(out_dir: str | Path, options: SynthOptions) -> SynthSummary:
     CSV lines until they are shuffled and written. Same options (incl. seed) → same bytes.
     """
     puskesmas = load_region(options.region).puskesmas(options.lists + 1)  # checks the code
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = ensure_directory(out_dir)
     shards = plan_shards(options.people)
     with tempfile.TemporaryDirectory(prefix=".synth-", dir=out_dir) as work:
         jobs = [(options, shard, Path(work)) for shard in shards]

@@ -30,16 +30,10 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
+from padan.core.canonical import canonical_json
 from padan.core.errors import VerificationError
-from padan.trust.identity import (
-    HPKE_SUITE,
-    KEM_SUITE,
-    Card,
-    Identity,
-    canonical_json,
-    card_from_dict,
-    group_fingerprint,
-)
+from padan.trust.cards import KEM_SUITE, Card, card_from_dict, group_fingerprint
+from padan.trust.identity import HPKE_SUITE, Identity
 
 SEALED_FORMAT = "padan-sealed/1"
 MAGIC = b"PADAN-SEALED/1\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -23,17 +24,12 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from padan.core.canonical import canonical_json, utc_timestamp
 from padan.core.errors import InputError, VerificationError
 from padan.core.files import write_bytes_atomic
 from padan.core.schema import DEFAULT_SCHEMA, schema_fingerprint
-from padan.trust.identity import (
-    Card,
-    Identity,
-    canonical_json,
-    load_card,
-    load_identity,
-    utc_timestamp,
-)
+from padan.trust.cards import Card, load_card
+from padan.trust.identity import Identity, load_identity
 from padan.trust.sealing import open_sealed, read_sealed_header, seal
 
 SECRET_FORMAT = "padan-secret/1"
@@ -80,13 +76,19 @@ def new_secret(
     recipients: Sequence[Card],
     schema_fingerprint: str,
     out_dir: str | os.PathLike[str],
+    *,
+    fixed_secret: bytes | None = None,
 ) -> list[Path]:
     """Make a fresh linkage secret and write one sealed copy per recipient.
 
     Writes ``out_dir/<recipient org>.secret`` (atomic, mode 0600) and returns the paths
     in the order of ``recipients``. Refuses a coordinator (as maker or recipient: the
-    coordinator must never hold the secret) and duplicate recipients.
+    coordinator must never hold the secret) and duplicate recipients. ``fixed_secret``
+    replaces the random bytes, only so that ``padan demo --seed`` is reproducible:
+    a guessable secret protects nothing.
     """
+    if fixed_secret is not None and len(fixed_secret) != SECRET_LEN:
+        raise InputError(f"a linkage secret has {SECRET_LEN} bytes, not {len(fixed_secret)}")
     if maker.card.role != "owner":
         raise InputError(
             f"{maker.card.org} is a {maker.card.role}; only a data owner may make the secret"
@@ -105,8 +107,11 @@ def new_secret(
         raise InputError(f"recipient given more than once: {', '.join(duplicates)}")
 
     secret = LinkageSecret(
-        secret_id=secrets.token_hex(16),
-        secret=secrets.token_bytes(SECRET_LEN),
+        # The id enters every key derivation: a fixed (demo) secret gets a fixed id too.
+        secret_id=secrets.token_hex(16)
+        if fixed_secret is None
+        else hashlib.sha256(b"padan demo secret id/" + fixed_secret).hexdigest()[:32],
+        secret=fixed_secret if fixed_secret is not None else secrets.token_bytes(SECRET_LEN),
         schema_fingerprint=schema_fingerprint,
         maker=maker.card.org,
         recipients=tuple(orgs),
@@ -243,8 +248,11 @@ def create_secret(
     recipient_cards: Sequence[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str],
     schema: str = DEFAULT_SCHEMA,
+    *,
+    fixed_secret: bytes | None = None,
 ) -> list[Path]:
-    """``padan secret new``: unlock the maker's key, load the cards, seal a new secret."""
+    """``padan secret new``: unlock the maker's key, load the cards, seal a new secret
+    (``fixed_secret``: for a reproducible demo only, see :func:`new_secret`)."""
     maker = load_identity(key_path, passphrase)
     cards = [load_card(path) for path in recipient_cards]
-    return new_secret(maker, cards, schema_fingerprint(schema), out_dir)
+    return new_secret(maker, cards, schema_fingerprint(schema), out_dir, fixed_secret=fixed_secret)
