@@ -10,9 +10,10 @@ and later the pairs reaching the threshold, scored where they are kept. Should a
 die, Dask recomputes its results from their partition files. Counts add up and pairs
 are sorted by the coordinator, so the run decides exactly like the in-process path.
 
-Workers see CLKs, keyed block and salt tokens and record positions only: no record ids,
-no NIK/KK tokens, no manifest. EM, assignment and sealing stay on the coordinator (see
-``docs/scale.md``). The work directory is removed when the run ends, failed or not.
+Workers see CLKs, keyed block keys, level tokens bound to one key and record positions
+only: no record ids, no NIK/KK tokens, no manifest. EM, assignment and sealing stay on
+the coordinator (see ``docs/scale.md``). The work directory is removed when the run
+ends, failed or not.
 """
 
 from __future__ import annotations
