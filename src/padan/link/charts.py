@@ -281,10 +281,14 @@ def score_chart(report: Mapping[str, Any], stage: str) -> str:
 # --- field weights (Fellegi–Sunter m/u) --------------------------------------------------
 
 
-def level_labels(cuts: Sequence[float] | None, levels: int) -> list[str]:
-    """Readable names of a field's comparison levels from its similarity cut points."""
+def level_labels(cuts: Sequence[float] | Sequence[Sequence[str]] | None, levels: int) -> list[str]:
+    """Readable names of a field's comparison levels from its similarity cut points, or
+    (a token field) from the token kinds that agree at each level."""
     if not cuts or len(cuts) + 1 != levels:
         return [f"tingkat (level) {k}" for k in range(levels)]
+    if not isinstance(cuts[0], int | float):
+        kinds = [" / ".join(level) for level in cuts]  # type: ignore[arg-type]
+        return [f"sama (equal): {k}" for k in kinds] + ["beda (different)"]
     labels = [f"mirip (similar) ≥ {cut:.2f}" if cut < 0.99 else "sama (exact)" for cut in cuts]
     last = "beda (different)" if cuts[-1] >= 0.99 else f"lain (other) < {cuts[-1]:.2f}"
     return [*labels, last]
