@@ -130,7 +130,28 @@ class Comparer:
         j = rng.integers(0, len(other), self.sample)
         keep = (i != j) if b is None else np.ones(len(i), dtype=bool)
         filters = self.levels(Side(a.words), Side(other.words), i[keep], j[keep])
-        # Token fields: each sampled record of a with a random record of its bucket in b.
+        i, j = self._bucket_pairs(a, b, rng)
+        tokens = self.levels(a.side(), other.side(), i, j)
+        tokens[:, : self.n_filters] = -1
+        return np.concatenate([filters, tokens])
+
+    def _bucket_pairs(
+        self, a: SampleSide, b: SampleSide | None, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Random pairs inside one u-sample bucket: all of them when there are at most
+        ``sample`` (small packages: a pair is never counted twice), else ``sample`` drawn
+        as a random record of ``a`` with a random record of its bucket."""
+        other = a if b is None else b
+        values_a, counts_a = np.unique(a.bucket, return_counts=True)
+        if b is None:
+            total = int((counts_a * (counts_a - 1) // 2).sum())
+        else:
+            values_b, counts_b = np.unique(b.bucket, return_counts=True)
+            _, at_a, at_b = np.intersect1d(values_a, values_b, return_indices=True)
+            total = int((counts_a[at_a] * counts_b[at_b]).sum())
+        if total <= self.sample:
+            i, j, *_ = block_pairs(a.bucket, None if b is None else b.bucket, _NO_CAP)
+            return i.astype(np.int64), j.astype(np.int64)
         order = np.argsort(other.bucket, kind="stable")
         buckets = other.bucket[order]
         i = rng.integers(0, len(a), self.sample)
@@ -140,9 +161,7 @@ class Comparer:
         i, lo, hi = i[held], lo[held], hi[held]
         j = order[lo + (rng.random(len(i)) * (hi - lo)).astype(np.int64)]
         keep = (i != j) if b is None else np.ones(len(i), dtype=bool)
-        tokens = self.levels(a.side(), other.side(), i[keep], j[keep])
-        tokens[:, : self.n_filters] = -1
-        return np.concatenate([filters, tokens])
+        return i[keep], j[keep]
 
 
 @dataclass(frozen=True, slots=True)
