@@ -117,6 +117,7 @@ def encode_records(
     keys: _Keys,
     schema: LinkageSchema,
     encoder: FieldEncoder,
+    bucket_seed: tuple[int, int] | None = None,
 ) -> RecordsTable:
     """Encode records (all with linkage data) into a table with fresh random record ids."""
     clk = encoder.encode(field_rows(records, schema))
@@ -132,8 +133,12 @@ def encode_records(
         kind: tokenizer.block_keys(BLOCK_SOURCES[kind](r) for r in records)
         for kind, tokenizer in keys.blocks.items()
     }
-    # A random bucket per record, from the OS: equal values are never put together.
-    draws = np.frombuffer(os.urandom(8 * len(records)), dtype=np.uint64)
+    # A random bucket per record, from the OS (a seeded demo: from its seed and the chunk's
+    # number): nothing about the record decides it.
+    if bucket_seed is None:
+        draws = np.frombuffer(os.urandom(8 * len(records)), dtype=np.uint64)
+    else:
+        draws = np.random.default_rng(bucket_seed).integers(0, 2**63, len(records), dtype=np.uint64)
     buckets = draws % np.uint64(schema.decision.u_sample_buckets) + np.uint64(1)
     scoped, sample = keys.levels.scoped([level_values(r) for r in records], blocks, buckets)
     ids = np.frombuffer(os.urandom(ID_BYTES * len(records)), dtype=np.uint8)
@@ -166,7 +171,12 @@ class _ChunkEncoder:
         self._fingerprint_key = fingerprint_key
         self._builders: dict[_FileProfile, tuple[RecordBuilder, RowFingerprinter]] = {}
 
-    def encode(self, spec: _FileProfile, rows: Sequence[SourceRow]) -> _Chunk:
+    def encode(
+        self,
+        spec: _FileProfile,
+        rows: Sequence[SourceRow],
+        bucket_seed: tuple[int, int] | None = None,
+    ) -> _Chunk:
         found = self._builders.get(spec)
         if found is None:
             headers, profile, overrides = spec
@@ -177,7 +187,7 @@ class _ChunkEncoder:
         records = [builder.build(row) for row in rows]
         problems = Counter(p.code for r in records for p in r.problems)
         linkable = [r for r in records if has_linkage_data(r)]
-        table = encode_records(linkable, self.keys, self.schema, self.encoder)
+        table = encode_records(linkable, self.keys, self.schema, self.encoder, bucket_seed)
         ids = iter(bytes(i) for i in table.record_id)
         keymap = []
         for row, record in zip(rows, records, strict=True):
@@ -204,9 +214,11 @@ def _init_worker(secret: LinkageSecret, schema: LinkageSchema, fingerprint_key: 
     _worker = _ChunkEncoder(secret, schema, fingerprint_key)
 
 
-def _encode_chunk(spec: _FileProfile, rows: Sequence[SourceRow]) -> _Chunk:
+def _encode_chunk(
+    spec: _FileProfile, rows: Sequence[SourceRow], bucket_seed: tuple[int, int] | None
+) -> _Chunk:
     assert _worker is not None
-    return _worker.encode(spec, rows)
+    return _worker.encode(spec, rows, bucket_seed)
 
 
 def _chunked_inputs(
@@ -240,17 +252,21 @@ def _encode_chunks(
     schema: LinkageSchema,
     fingerprint_key: bytes,
     workers: int,
+    seed: int | None = None,
 ) -> Iterator[_Chunk]:
     """Encoded chunks in input order; at most a few chunks in flight (bounded memory)."""
+    numbered = (
+        (spec, rows, None if seed is None else (seed, k)) for k, (spec, rows) in enumerate(chunks)
+    )
     if workers == 1:
         encoder = _ChunkEncoder(secret, schema, fingerprint_key)
-        yield from (encoder.encode(spec, rows) for spec, rows in chunks)
+        yield from (encoder.encode(*chunk) for chunk in numbered)
         return
     initargs = (secret, schema, fingerprint_key)
     with worker_pool(workers, initializer=_init_worker, initargs=initargs) as pool:
         in_flight: deque[Future[_Chunk]] = deque()
-        for spec, rows in chunks:
-            in_flight.append(pool.submit(_encode_chunk, spec, rows))
+        for chunk in numbered:
+            in_flight.append(pool.submit(_encode_chunk, *chunk))
             if len(in_flight) > 2 * workers:
                 yield in_flight.popleft().result()
         while in_flight:
@@ -354,7 +370,7 @@ def encode_files(
     warnings: list[str] = []
     chunks = _chunked_inputs(paths, profile, overrides, sheet, allow_missing, columns, warnings)
     workers = workers or os.cpu_count() or 1
-    for chunk in _encode_chunks(chunks, secret, schema, fingerprint_key, workers):
+    for chunk in _encode_chunks(chunks, secret, schema, fingerprint_key, workers, seed):
         parts.append(chunk.table)
         keymap_rows.extend(chunk.keymap)
         problems.update(chunk.problems)
