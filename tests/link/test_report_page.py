@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from padan.core.types import STATUS_LABELS, Status
 from padan.link.charts import level_labels, score_chart, status_chart, weights_chart
 from padan.link.report import render_html
 from padan.owner.worklist import read_worklist
@@ -63,6 +64,11 @@ def test_charts_have_axes_counts_and_legends(demo_flow) -> None:
     for heading in (">bit<", ">m<", ">u<"):
         assert heading in weights
     assert score_chart({**report, "linkage": None}, "linkage") == ""
+
+
+def test_every_status_has_short_labels_in_both_languages() -> None:
+    assert set(STATUS_LABELS) == set(Status)
+    assert all(label_id and label_en for label_id, label_en in STATUS_LABELS.values())
 
 
 def test_level_labels_follow_the_schema_cut_points() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from padan.core.types import Confidence, Status
 from padan.owner.worklist import (
@@ -79,7 +80,10 @@ def test_xlsx_is_laid_out_for_screen_and_paper(tmp_path: Path) -> None:
     book = load_workbook(path)
     sheet = book[WORKLIST_SHEET]
     header = [cell.value for cell in sheet[1]]
-    width = {name: sheet.column_dimensions[chr(65 + i)].width for i, name in enumerate(header)}
+    width = {
+        name: sheet.column_dimensions[get_column_letter(i + 1)].width
+        for i, name in enumerate(header)
+    }
     assert width["NIK PASIEN"] >= 17 and width["NO KK"] >= 17  # 16 digits shown whole
     assert width["padan_keterangan"] >= 45
     assert width["JK"] < 10  # sized to content, not to a fixed minimum
@@ -87,7 +91,7 @@ def test_xlsx_is_laid_out_for_screen_and_paper(tmp_path: Path) -> None:
     assert keterangan.alignment.wrap_text
     assert sheet.row_dimensions[2].height > 15  # the wrapped text gets the lines it needs
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:T51"
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(header))}51"
     assert sheet.page_setup.orientation == "landscape"
     assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
     assert sheet.sheet_properties.pageSetUpPr.fitToPage

@@ -108,6 +108,8 @@ svg{display:block;margin:.4em 0}
 
 
 _ROLES = {"registry": "registri (registry)", "list": "daftar (list)"}
+OWNER_ONLY = frozenset({Status.DITOLAK, Status.BERUBAH})
+"""Statuses only an owner's reconcile gives: always 0 at the coordinator."""
 
 
 def _esc(value: object) -> str:
@@ -126,6 +128,7 @@ def _status_section(report: dict[str, Any]) -> str:
         [f"{s.value} · {STATUS_LABELS[s][0]} ({STATUS_LABELS[s][1]})"]
         + [grouped(d["status_counts"].get(s.value, 0)) for d in datasets]
         for s in Status
+        if s not in OWNER_ONLY
     ]
     rows.append(["Jumlah (total)", *(grouped(d["records"]) for d in datasets)])
     header = ["Status", *(f"{d['package']} ({d['role']})" for d in datasets)]
@@ -140,8 +143,9 @@ def _status_section(report: dict[str, Any]) -> str:
         f"<div class='cards'>{cards}</div>"
         "<p>Setiap catatan mendapat satu status; pemilik data melihat status barisnya sendiri "
         "di daftar kerja (worklist). <span class='en'>Every record gets one status; each owner "
-        "sees its own rows' statuses in its worklist.</span> DITOLAK tidak pernah sampai ke "
-        "koordinator <span class='en'>(rejected rows never reach the coordinator)</span>.</p>"
+        "sees its own rows' statuses in its worklist.</span> DITOLAK dan BERUBAH hanya ada di "
+        "daftar kerja pemilik <span class='en'>(rejected and changed rows never reach the "
+        "coordinator)</span>.</p>"
         + status_chart(report)
         + "<details><summary>Tabel angka (the numbers as a table)</summary>"
         + _table(header, rows)

@@ -151,8 +151,7 @@ STATUS_TEXTS: Mapping[Status, StatusText] = {
         "Ditolak: {reason}. Perbaiki data di file asli, lalu proses ulang.",
     ),
     Status.BERUBAH: StatusText(
-        "Baris berubah",
-        "Row changed since encode: no result",
+        *STATUS_LABELS[Status.BERUBAH],
         "Baris berubah sejak encode (isinya tidak sama dengan saat encode, atau baris baru): "
         "tidak ada hasil untuk baris ini. Kembalikan isinya, atau jalankan encode dan "
         "pemadanan ulang.",
