@@ -57,7 +57,7 @@ def test_charts_have_axes_counts_and_legends(demo_flow) -> None:
     assert "Jumlah catatan (records)" in statuses  # axis title
     assert "siak.padan (registry)" in statuses  # legend
     scores = score_chart(report, "linkage")
-    assert "ambang (threshold)" in scores and "diterima sebagai cocok (accepted)" in scores
+    assert "ambang (threshold)" in scores and "di atas ambang (above threshold)" in scores
     assert "Skor pasangan dalam bit" in scores and ">+20<" in scores  # x axis and its ticks
     weights = weights_chart(report, "linkage")
     assert "Tanggal lahir (birth date)" in weights and "sama (exact)" in weights
