@@ -145,7 +145,15 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
         except KeyboardInterrupt:
             err_console.print("[yellow]Interrupted.[/]")
             raise typer.Exit(130) from None
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (
+            click.exceptions.Exit,
+            click.exceptions.Abort,
+            click.ClickException,
+            # Typer vendors its own Click: its exits, aborted prompts and usage errors
+            typer.Exit,
+            typer.Abort,
+            typer.TyperException,
+        ):
             raise  # Click's own ways out: usage errors (exit 2), --help, aborted prompts
         except Exception as exc:
             if _state["debug"]:
