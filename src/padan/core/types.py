@@ -117,6 +117,10 @@ class Status(StrEnum):
     BERUBAH = "BERUBAH"  # row new or changed since encode: no verdict can be given
 
 
+OWNER_STATUSES = frozenset({Status.DITOLAK, Status.BERUBAH})
+"""Statuses only an owner gives, at reconcile: the coordinator never sees those rows."""
+
+
 class Confidence(StrEnum):
     """A coarse confidence band; raw similarity scores never reach data owners."""
 
