@@ -300,7 +300,7 @@ def blocking(
         found = int((candidates[at] == true).sum()) if len(candidates) else 0
         out[f"{name}_candidate_pairs"] = stats.candidate_pairs
         out[f"{name}_pairs_per_record"] = round(stats.candidate_pairs / len(people_a), 1)
-        out[f"{name}true_pairs"] = len(true)
+        out[f"{name}_true_pairs"] = len(true)
         out[f"{name}_blocking_recall"] = found / len(true) if len(true) else 1.0
     return out
 

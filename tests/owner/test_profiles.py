@@ -222,3 +222,9 @@ def test_malformed_profile_files(tmp_path: Path, data: dict) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(InputError, match="profile"):
         load_profile(str(path))
+
+
+def test_ckg_knows_the_sex_header_with_its_codes() -> None:
+    # "JK (L/P)" is how many puskesmas exports head the sex column.
+    resolved = resolve_profile(["NIK PASIEN", "NAMA PASIEN", "JK (L/P)", "TGL LAHIR"], "ckg")
+    assert resolved.columns["sex"] == ("JK (L/P)",)
