@@ -172,6 +172,7 @@ def _nik_columns() -> set[str]:
 
 
 def _normalise(header: str) -> str:
+    """A header as the profiles compare it: capitals and digits only."""
     return re.sub(r"[^0-9A-Z]", "", header.upper())
 
 
@@ -250,6 +251,7 @@ def judge(rows: Sequence[Row]) -> Verdicts:
 
 
 def _share(right: int, total: int) -> float | None:
+    """right / total, or None when there is nothing to share."""
     return right / total if total else None
 
 
@@ -404,6 +406,7 @@ def measure(generator: str, people: int, seed: int, runs: int, workdir: Path) ->
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
+    """A ratio with four decimals, or a dash."""
     return "—" if value is None else f"{value:.{digits}f}"
 
 
@@ -459,6 +462,7 @@ def errors_table(result: Mapping[str, Any]) -> Table:
 
 
 def _git_commit() -> str | None:
+    """The checked-out commit (recorded with the results), if git knows it."""
     done = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
     )

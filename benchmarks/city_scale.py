@@ -161,7 +161,7 @@ coordinator, trusted = prepared.identity("coordinator"), prepared.trusted()
 packages = [prepared.package("registry"), prepared.package("list")]
 start = time.perf_counter()
 summary = link_run(packages, coordinator=coordinator, trusted=trusted,
-                   out_dir=Path(sys.argv[3]), seed=1)
+                   out_dir=Path(sys.argv[3]), seed=1, force=True)  # re-runs replace the last
 seconds = time.perf_counter() - start
 print(json.dumps({
     "seconds": seconds,

@@ -82,17 +82,17 @@ cp "$COORD/hasil/dinkes-serang.result" "$LIST/"
 
 step "7. Setiap pemilik membuat daftar kerjanya (each owner reconciles its own result)"
 as "$REG" reconcile disdukcapil-serang.result --key kunci/disdukcapil-serang.key \
-    --keymap paket/siak.keymap.parquet --trust kartu --input siak.csv --out daftar-kerja-siak.csv
+    --keymap paket/siak.keymap.parquet --trust kartu --input siak.csv --out daftar-kerja-siak.xlsx
 as "$LIST" reconcile dinkes-serang.result --key kunci/dinkes-serang.key \
     --keymap paket/ckg.keymap.parquet --trust kartu --input ckg.csv --out daftar-kerja-ckg.xlsx
 
 step "8. Evaluasi terhadap kebenaran sintetis (only possible because the data are synthetic)"
 (cd "$WORK" && $PADAN evaluate --truth sintetis/truth.csv \
-    --worklist disdukcapil-serang/daftar-kerja-siak.csv \
+    --worklist disdukcapil-serang/daftar-kerja-siak.xlsx \
     --worklist dinkes-serang/daftar-kerja-ckg.xlsx --json evaluasi.json)
 
 step "9. Putaran koreksi dengan PKS (correction round under a formal agreement)"
-as "$REG" disclose --key kunci/disdukcapil-serang.key --worklist daftar-kerja-siak.csv \
+as "$REG" disclose --key kunci/disdukcapil-serang.key --worklist daftar-kerja-siak.xlsx \
     --to kartu/dinkes-serang.card.json --trust kartu --all-matched \
     --out keluar/koreksi-dinkes-serang.sealed
 cp "$REG/keluar/koreksi-dinkes-serang.sealed" "$LIST/"
@@ -100,6 +100,6 @@ as "$LIST" apply koreksi-dinkes-serang.sealed --key kunci/dinkes-serang.key --tr
     --worklist daftar-kerja-ckg.xlsx --out ckg-terkoreksi.csv --log ckg-perubahan.csv
 
 step "Selesai (done): $WORK"
-echo "Disdukcapil: $REG/daftar-kerja-siak.csv"
+echo "Disdukcapil: $REG/daftar-kerja-siak.xlsx"
 echo "Dinkes:      $LIST/daftar-kerja-ckg.xlsx, $LIST/ckg-terkoreksi.csv, $LIST/ckg-perubahan.csv"
 echo "Audit logs:  $REG/padan-audit.jsonl, $LIST/padan-audit.jsonl, $COORD/padan-audit.jsonl"

@@ -77,3 +77,18 @@ def demo_flow(tmp_path_factory: pytest.TempPathFactory):
     from padan.demo import run_demo
 
     return run_demo(tmp_path_factory.mktemp("demo"), people=800, seed=1)
+
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """A folder kept after the run (``test-artifacts/<test>/``, git-ignored) for pictures
+    of rendered output that a person can look at."""
+    folder = ARTIFACTS / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        if old.is_file():
+            old.unlink()
+    return folder

@@ -131,6 +131,7 @@ class _Generator:
         self.target = people
 
     def chance(self, rate: float) -> bool:
+        """True with probability ``rate``."""
         return bool(self.rng.random() < rate)
 
     # -- population ------------------------------------------------------------------
@@ -320,6 +321,7 @@ def _list_line(row: Visit, number: int, rng: np.random.Generator) -> list[str]:
 
 
 def _csv_bytes(header: Sequence[str], lines: Sequence[Sequence[str]]) -> bytes:
+    """A UTF-8 CSV with ``\n`` line ends (the same bytes on every platform)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)

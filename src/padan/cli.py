@@ -13,34 +13,89 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from inspect import Parameter, signature
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 import click
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from padan.core.errors import PadanError
+from padan.core.schema import DEFAULT_SCHEMA, linkage_schema_names
+from padan.core.types import Role
 from padan.core.version import __version__
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-app = typer.Typer(
+HELP_OPTION_TEXT = "Tampilkan bantuan ini lalu keluar. (Show this help and exit.)"
+
+
+class _PlainFlags:
+    """Help without a type column for plain flags (no ``<bool>``) and with the --help
+    option's text in Indonesian and English."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if isinstance(param, TyperOption) and param.is_flag:
+                param.metavar = ""  # Typer shows a set metavar instead of "<bool>"
+                if "--help" in param.opts:
+                    param.help = HELP_OPTION_TEXT
+        return params
+
+
+class PadanCommand(_PlainFlags, TyperCommand):
+    """A padan command: plain flags and bilingual --help (see ``_PlainFlags``)."""
+
+
+class PadanGroup(_PlainFlags, TyperGroup):
+    """A padan command group: plain flags and bilingual --help (see ``_PlainFlags``)."""
+
+
+class PadanTyper(typer.Typer):
+    """Typer whose commands are :class:`PadanCommand` unless told otherwise, so a command
+    added later renders its help like the others."""
+
+    def command(self, *args: Any, cls: type[TyperCommand] | None = None, **kwargs: Any) -> Any:
+        return super().command(*args, cls=cls or PadanCommand, **kwargs)
+
+
+app = PadanTyper(
     name="padan",
+    cls=PadanGroup,
     help=(
-        "padan — pemadanan data tanpa bertukar NIK. Privacy-preserving record matching "
-        "for Indonesian agencies: encode locally, link at a neutral coordinator, "
-        "reconcile your own rows."
+        "padan — pemadanan data tanpa bertukar NIK: setiap instansi mengodekan datanya "
+        "sendiri, koordinator netral memadankan, setiap instansi menerima daftar kerja "
+        "untuk barisnya sendiri. (Privacy-preserving record matching for Indonesian "
+        "agencies: encode locally, link at a neutral coordinator, reconcile your own rows.)"
     ),
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
-keys_app = typer.Typer(help="Organisation identities: key pairs and public identity cards.")
-secret_app = typer.Typer(help="The shared linkage secret, sealed to each data owner.")
+keys_app = PadanTyper(
+    cls=PadanGroup,
+    help="Identitas instansi: pasangan kunci dan kartu identitas publik. "
+    "(Organisation identities: key pairs and public identity cards.)",
+)
+secret_app = PadanTyper(
+    cls=PadanGroup,
+    help="Rahasia pemadanan bersama, disegel untuk setiap pemilik data. "
+    "(The shared linkage secret, sealed to each data owner.)",
+)
 app.add_typer(keys_app, name="keys", no_args_is_help=True)
 app.add_typer(secret_app, name="secret", no_args_is_help=True)
 
@@ -58,11 +113,19 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Tampilkan versi. (Show version.)"
+        ),
     ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="Tampilkan traceback saat galat. (Show tracebacks on errors.)"
+        ),
+    ] = False,
 ) -> None:
-    """padan: privacy-preserving record matching (pemadanan data)."""
+    """padan: pemadanan data tanpa bertukar NIK (privacy-preserving record matching)."""
     _state["debug"] = debug
 
 
@@ -112,36 +175,70 @@ def read_passphrase(confirm: bool = False) -> str:
 
 
 @contextlib.contextmanager
-def counting_progress(description: str) -> Iterator[Callable[[int], None]]:
-    """A live row counter on stderr; yields ``advance(n)``."""
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}: {task.completed:,.0f}"),
-        TimeElapsedColumn(),
-    )
+def counting_progress(
+    description: str, total: int | None = None
+) -> Iterator[Callable[[int], None]]:
+    """Live progress on stderr, yielding ``advance(n)``: a bar with the time left when the
+    ``total`` is known, a row counter otherwise."""
+    if total:
+        columns: tuple[ProgressColumn, ...] = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+            TimeRemainingColumn(),
+        )
+    else:
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description}: {task.completed:,.0f}"),
+            TimeElapsedColumn(),
+        )
     with Progress(*columns, console=err_console, transient=True) as progress:
-        task = progress.add_task(description, total=None)
+        task = progress.add_task(description, total=total or None)
         yield lambda n: progress.advance(task, n)
 
 
 MapOption = Annotated[
     list[str] | None,
-    typer.Option("--map", help="field=COLUMN: take a field from this column (repeatable)."),
+    typer.Option(
+        "--map",
+        help="field=KOLOM: ambil field dari kolom ini, boleh diulang. "
+        "(field=COLUMN: take a field from this column, repeatable.)",
+    ),
 ]
 SheetOption = Annotated[
-    str | None, typer.Option(help="Workbook sheet, by name or number (default: the first).")
+    str | None,
+    typer.Option(
+        help="Lembar kerja (sheet) menurut nama atau nomor; bawaan: yang pertama. "
+        "(Workbook sheet by name or number; default: the first.)"
+    ),
 ]
 AllowMissingOption = Annotated[
     list[str] | None,
     typer.Option(
         "--allow-missing",
-        help="nik or birth_date: accept input without this column (repeatable); padan says "
-        "which statuses that makes impossible.",
+        help="nik atau birth_date: terima masukan tanpa kolom ini, boleh diulang; padan "
+        "menyebut status yang jadi tidak mungkin. (Accept input without this column, "
+        "repeatable; padan says which statuses that makes impossible.)",
     ),
 ]
 FilesArg = Annotated[
-    list[Path], typer.Argument(help="Input files (CSV or XLSX).", show_default=False)
+    list[Path],
+    typer.Argument(help="Berkas masukan, CSV atau XLSX. (Input files.)", show_default=False),
 ]
+
+
+KEY_HELP = "Berkas kunci privat Anda, ORG.key. (Your private key file.)"
+TRUST_HELP = "Folder kartu identitas tepercaya. (Folder of trusted identity cards.)"
+OUT_DIR_HELP = "Folder keluaran. (Output folder.)"
+PROFILE_HELP = (
+    "Profil masukan: siak, ckg, febrl atau berkas .json; bawaan: dikenali otomatis. "
+    "(Input profile; default: detected.)"
+)
+WORKLIST_PROFILE_HELP = "Profil masukan daftar kerja. (Input profile of the worklist.)"
+SCHEMA_NAMES = linkage_schema_names()
+SchemaName = Literal[SCHEMA_NAMES]  # type: ignore[valid-type]
+OrgRole = Literal["owner", "coordinator"]
 
 
 # --- check (input layer, validation) ---------------------------------------------
@@ -153,24 +250,31 @@ def check(
     files: FilesArg,
     profile: Annotated[
         str | None,
-        typer.Option(help="Input profile: siak, ckg, febrl or a .json (default: auto-detect)."),
+        typer.Option(help=PROFILE_HELP),
     ] = None,
     json_report: Annotated[
-        Path | None, typer.Option("--json", help="Write the report as JSON.")
+        Path | None,
+        typer.Option("--json", help="Tulis laporan sebagai JSON. (Write the report as JSON.)"),
     ] = None,
     problems_csv: Annotated[
         Path | None,
-        typer.Option("--problems", help="Write every problem as a CSV row (NIK/KK masked)."),
+        typer.Option(
+            "--problems",
+            help="Tulis setiap masalah sebagai baris CSV, NIK/KK disamarkan. "
+            "(Write every problem as a CSV row, NIK/KK masked.)",
+        ),
     ] = None,
     mapping: MapOption = None,
     sheet: SheetOption = None,
     allow_missing: AllowMissingOption = None,
 ) -> None:
-    """Check identifiers (NIK, KK, dates, sex, names) in input files and report problems.
+    """Periksa NIK, No. KK, tanggal lahir, jenis kelamin dan nama di berkas masukan.
 
-    Exits 0 whenever the files could be read, however many problems they hold.
+    (Check identifiers, dates, sex and names in input files and report problems.)
+    Keluar dengan kode 0 bila berkas terbaca, berapa pun masalahnya (exit 0 whenever
+    the files could be read, however many problems they hold).
     """
-    from rich.progress import BarColumn, TaskProgressColumn, TimeRemainingColumn
+    from rich.progress import TaskProgressColumn
 
     from padan.api import check_files
     from padan.owner.check import write_report_json
@@ -248,6 +352,13 @@ from padan.synth.options import SynthOptions, option_help as synth_option_help  
 _SYNTH = SynthOptions()
 
 
+def _rate_in_range(value: float) -> float:
+    """Refuse a rate outside 0..1 as a usage error (exit code 2), like a range type would."""
+    if not 0.0 <= value <= 1.0:
+        raise typer.BadParameter(f"{value} harus di antara 0 dan 1 (must be between 0 and 1)")
+    return value
+
+
 def _with_rate_options(func: Callable[P, T]) -> Callable[P, T]:
     """Add one ``--…-rate`` option per ``SynthOptions`` rate, help and group from its field.
 
@@ -262,8 +373,13 @@ def _with_rate_options(func: Callable[P, T]) -> Callable[P, T]:
             default=f.default,
             annotation=Annotated[
                 float,
+                # A callback instead of min/max: Typer's range column would squeeze the
+                # option names at 80 columns.
                 typer.Option(
-                    help=f.metadata["help"], rich_help_panel=f.metadata["group"], min=0.0, max=1.0
+                    help=synth_option_help(f.name),
+                    rich_help_panel=f.metadata["group"],
+                    metavar="0-1",
+                    callback=_rate_in_range,
                 ),
             ],
         )
@@ -280,7 +396,7 @@ def _with_rate_options(func: Callable[P, T]) -> Callable[P, T]:
 @_with_rate_options
 @handle_errors
 def synth(
-    out: Annotated[Path, typer.Option(help="Output directory.")],
+    out: Annotated[Path, typer.Option(help=OUT_DIR_HELP)],
     people: Annotated[int, typer.Option(help=synth_option_help("people"), min=1)] = _SYNTH.people,
     seed: Annotated[int, typer.Option(help=synth_option_help("seed"))] = _SYNTH.seed,
     lists: Annotated[int, typer.Option(help=synth_option_help("lists"), min=0)] = _SYNTH.lists,
@@ -288,10 +404,12 @@ def synth(
     xlsx: Annotated[bool, typer.Option(help=synth_option_help("xlsx"))] = _SYNTH.xlsx,
     **rates: float,
 ) -> None:
-    """Generate a synthetic registry (siak.csv), CKG health lists (ckg*.csv) and truth.csv.
+    """Buat data sintetis: registri (siak.csv), daftar CKG (ckg*.csv) dan truth.csv.
 
-    No real person: names from Faker id_ID and own lists, NIK/KK made by the rules,
-    region codes from Kemendagri's list. Same options and seed give identical files.
+    (Generate a synthetic registry, CKG health lists and the ground truth.) Tidak ada
+    orang sungguhan (no real person): nama dari Faker id_ID, NIK/KK dibuat menurut
+    aturannya, kode wilayah dari daftar Kemendagri. Opsi dan seed yang sama memberi
+    berkas yang sama (same options and seed give identical files).
     """
     options = {"people": people, "seed": seed, "lists": lists, "region": region, "xlsx": xlsx}
     from padan.api import generate
@@ -326,11 +444,20 @@ def synth(
 @keys_app.command("new")
 @handle_errors
 def keys_new(
-    org: Annotated[str, typer.Option(help="Organisation name, e.g. dinkes-serang.")],
-    role: Annotated[str, typer.Option(help="owner or coordinator.")],
-    out: Annotated[Path, typer.Option(help="Output directory.")],
+    org: Annotated[
+        str,
+        typer.Option(help="Nama instansi, mis. dinkes-serang. (Organisation name.)"),
+    ],
+    role: Annotated[
+        OrgRole,
+        typer.Option(help="Peran: owner (pemilik data) atau coordinator (koordinator). (Role.)"),
+    ],
+    out: Annotated[Path, typer.Option(help=OUT_DIR_HELP)],
 ) -> None:
-    """Create an organisation's key pair (private ORG.key) and identity card (ORG.card.json)."""
+    """Buat pasangan kunci instansi (ORG.key, rahasia) dan kartu identitas (ORG.card.json).
+
+    (Create an organisation's private key and public identity card.)
+    """
     from padan.api import create_identity
     from padan.trust.cards import validate_org, validate_role
 
@@ -347,9 +474,14 @@ def keys_new(
 @keys_app.command("show")
 @handle_errors
 def keys_show(
-    card: Annotated[Path, typer.Argument(help="An identity card (ORG.card.json).")],
+    card: Annotated[
+        Path, typer.Argument(help="Kartu identitas, ORG.card.json. (An identity card.)")
+    ],
 ) -> None:
-    """Show an identity card: organisation, role and fingerprint (to check by phone)."""
+    """Tampilkan kartu identitas: instansi, peran, sidik jari untuk dicek lewat telepon.
+
+    (Show an identity card: organisation, role and fingerprint, to check by phone.)
+    """
     from padan.trust.cards import load_card
 
     shown = load_card(card)
@@ -363,12 +495,27 @@ def keys_show(
 @secret_app.command("new")
 @handle_errors
 def secret_new(
-    key: Annotated[Path, typer.Option(help="Your private key file (ORG.key).")],
-    to: Annotated[list[Path], typer.Option(help="Identity card of a data owner (repeat).")],
-    out: Annotated[Path, typer.Option(help="Output directory.")],
-    schema: Annotated[str, typer.Option(help="Linkage schema the secret is for.")] = "padan-v1",
+    key: Annotated[Path, typer.Option(help=KEY_HELP)],
+    to: Annotated[
+        list[Path],
+        typer.Option(
+            help="Kartu identitas pemilik data, boleh diulang. "
+            "(Identity card of a data owner, repeat.)"
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help=OUT_DIR_HELP)],
+    schema: Annotated[
+        SchemaName,
+        typer.Option(
+            metavar="SKEMA",
+            help=f"Skema pemadanan (linkage schema): {', '.join(SCHEMA_NAMES)}.",
+        ),
+    ] = DEFAULT_SCHEMA,
 ) -> None:
-    """Make a fresh linkage secret and seal it to each data owner's card."""
+    """Buat rahasia pemadanan baru dan segel untuk setiap pemilik data.
+
+    (Make a fresh linkage secret and seal it to each data owner's card.)
+    """
     from padan.api import create_secret
 
     sealed = create_secret(key, read_passphrase(), to, out, schema)
@@ -381,9 +528,14 @@ def secret_new(
 @secret_app.command("show")
 @handle_errors
 def secret_show(
-    file: Annotated[Path, typer.Argument(help="A sealed secret file (ORG.secret).")],
+    file: Annotated[
+        Path, typer.Argument(help="Berkas rahasia tersegel, ORG.secret. (A sealed secret.)")
+    ],
 ) -> None:
-    """Show who made a sealed secret, for which schema and recipients (never the secret)."""
+    """Tampilkan pembuat, skema dan penerima rahasia tersegel (rahasianya tidak pernah).
+
+    (Show who made a sealed secret, for which schema and recipients; never the secret.)
+    """
     from padan.trust.secret import describe_secret
 
     _print_fields(describe_secret(file))
@@ -421,29 +573,45 @@ def _print_fields(fields: dict[str, object], title: str | None = None) -> None:
 @handle_errors
 def encode(
     files: FilesArg,
-    key: Annotated[Path, typer.Option(help="Your private key file (ORG.key).")],
-    secret: Annotated[Path, typer.Option(help="Your sealed linkage secret (ORG.secret).")],
-    out: Annotated[Path, typer.Option(help="Package to write (PKG.padan).")],
-    profile: Annotated[
-        str | None, typer.Option(help="Input profile; auto-detected when absent.")
-    ] = None,
-    role: Annotated[str, typer.Option(help="registry or list.")] = "list",
+    key: Annotated[Path, typer.Option(help=KEY_HELP)],
+    secret: Annotated[
+        Path,
+        typer.Option(
+            help="Rahasia pemadanan tersegel milik Anda, ORG.secret. (Your sealed secret.)"
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Paket yang ditulis, PKG.padan. (Package to write.)")],
+    profile: Annotated[str | None, typer.Option(help=PROFILE_HELP)] = None,
+    role: Annotated[
+        Role,
+        typer.Option(
+            help="Peran data: registry (registri, Disdukcapil) atau list (daftar, mis. "
+            "CKG). (Role of the data.)"
+        ),
+    ] = "list",
     mapping: MapOption = None,
     sheet: SheetOption = None,
     workers: Annotated[
-        int | None, typer.Option(help="Encoding processes (default: all cores).")
+        int | None,
+        typer.Option(
+            help="Jumlah proses; bawaan: semua inti. (Encoding processes; default: all cores.)"
+        ),
     ] = None,
     allow_missing: AllowMissingOption = None,
 ) -> None:
-    """Encode records locally into a signed package of keyed tokens (no raw data leaves)."""
+    """Kodekan data secara lokal menjadi paket bertanda tangan; tidak ada data mentah keluar.
+
+    (Encode records locally into a signed package of keyed tokens; no raw data leaves.)
+    """
     from padan.api import encode_files
     from padan.owner.profiles import parse_mapping
+    from padan.owner.read import estimate_rows
     from padan.trust.identity import load_identity
     from padan.trust.secret import load_secret
 
     identity = load_identity(key, read_passphrase())
     linkage_secret = load_secret(secret, identity)
-    with counting_progress("Encoding rows") as advance:
+    with counting_progress("Mengodekan (encoding)", estimate_rows(files)) as advance:
         summary = encode_files(
             files,
             identity=identity,
@@ -478,11 +646,16 @@ def encode(
 @app.command()
 @handle_errors
 def inspect(
-    package: Annotated[Path, typer.Argument(help="A package (*.padan).")],
-    trust: Annotated[Path | None, typer.Option(help="Directory of trusted identity cards.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    package: Annotated[Path, typer.Argument(help="Paket, *.padan. (A package.)")],
+    trust: Annotated[Path | None, typer.Option(help=TRUST_HELP)] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Cetak hasil sebagai JSON. (Print as JSON.)")
+    ] = False,
 ) -> None:
-    """Verify a package's signature and hashes and show its manifest (no record data)."""
+    """Periksa tanda tangan dan hash paket, tampilkan manifesnya (tanpa data per orang).
+
+    (Verify a package's signature and hashes and show its manifest; no record data.)
+    """
     import json
 
     from padan.api import inspect_package
@@ -506,32 +679,52 @@ def inspect(
 @app.command()
 @handle_errors
 def link(
-    packages: Annotated[list[Path], typer.Argument(help="Packages (*.padan).")],
-    key: Annotated[Path, typer.Option(help="Coordinator's private key file.")],
-    trust: Annotated[Path, typer.Option(help="Directory of trusted identity cards.")],
-    out: Annotated[Path, typer.Option(help="Output directory.")],
-    seed: Annotated[int | None, typer.Option(help="Seed for reproducible match ids.")] = None,
+    packages: Annotated[list[Path], typer.Argument(help="Paket-paket, *.padan. (Packages.)")],
+    key: Annotated[
+        Path, typer.Option(help="Kunci privat koordinator. (Coordinator's private key.)")
+    ],
+    trust: Annotated[Path, typer.Option(help=TRUST_HELP)],
+    out: Annotated[Path, typer.Option(help=OUT_DIR_HELP)],
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed agar match id dapat diulang. (Seed for reproducible match ids.)"),
+    ] = None,
     threshold: Annotated[
         float | None,
-        typer.Option(help="Match probability to accept a pair (default: 0.5 of the EM model)."),
+        typer.Option(
+            help="Peluang cocok minimal untuk menerima pasangan; bawaan 0.5. "
+            "(Match probability to accept a pair; default 0.5.)"
+        ),
     ] = None,
     cluster: Annotated[
         str | None,
         typer.Option(
-            help="Compare pairs on Dask: local[:N] starts N local workers (default 2), or a "
-            "scheduler address such as tcp://SCHEDULER:8786. Results equal the local run."
+            help="Bandingkan pasangan di Dask: local[:N] (N pekerja lokal, bawaan 2) atau "
+            "alamat scheduler tcp://SCHEDULER:8786; hasilnya sama. (Compare pairs on Dask; "
+            "results equal the local run.)"
         ),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Write into an output folder that already holds files.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Tulis ke folder keluaran yang sudah berisi berkas. (Write into an output "
+            "folder that already holds files.)",
+        ),
     ] = False,
 ) -> None:
-    """Verify and match packages; write one sealed result per owner and a report."""
+    """Verifikasi dan padankan paket; tulis hasil tersegel per pemilik dan laporan.
+
+    (Verify and match packages; write one sealed result per owner and a report.)
+    """
     from padan.api import link_run
+    from padan.core.errors import InputError
     from padan.core.types import OWNER_STATUSES, Status
     from padan.trust.cards import load_trusted_cards
     from padan.trust.identity import load_identity
 
+    if threshold is not None and not 0 < threshold < 1:  # checked before the prompt
+        raise InputError("--threshold must be a probability between 0 and 1")
     coordinator = load_identity(key, read_passphrase())
     with console.status("Linking…") as status:
         summary = link_run(
@@ -570,24 +763,41 @@ def reconcile(
     result: Annotated[
         list[Path],
         typer.Argument(
-            help="Your sealed result (ORG.result); further files after it count as --input.",
+            help="Hasil tersegel Anda (ORG.result); berkas sesudahnya dihitung sebagai "
+            "--input. (Your sealed result; further files count as --input.)",
             show_default=False,
         ),
     ],
-    key: Annotated[Path, typer.Option(help="Your private key file.")],
-    keymap: Annotated[Path, typer.Option(help="The keymap written by encode.")],
-    trust: Annotated[Path, typer.Option(help="Directory of trusted identity cards.")],
-    input_files: Annotated[
-        list[Path], typer.Option("--input", help="Original input files (repeat, or list them).")
+    key: Annotated[Path, typer.Option(help=KEY_HELP)],
+    keymap: Annotated[
+        Path, typer.Option(help="Keymap dari encode. (The keymap written by encode.)")
     ],
-    out: Annotated[Path, typer.Option(help="Worklist to write (.csv or .xlsx).")],
+    trust: Annotated[Path, typer.Option(help=TRUST_HELP)],
+    input_files: Annotated[
+        list[Path],
+        typer.Option(
+            "--input",
+            help="Berkas masukan asli, boleh diulang. (Original input files, repeat.)",
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Daftar kerja: .xlsx untuk dibaca orang (bawaan bila tanpa akhiran), .csv "
+            "untuk mesin. (Worklist: .xlsx for people, the default; .csv for machines.)"
+        ),
+    ],
 ) -> None:
-    """Turn a sealed result into a worklist for your own rows."""
+    """Buka hasil tersegel menjadi daftar kerja untuk baris Anda sendiri.
+
+    (Turn a sealed result into a worklist for your own rows.)
+    """
     from padan.api import reconcile_run
-    from padan.owner.worklist import summary_rows
+    from padan.owner.worklist import summary_rows, worklist_path
     from padan.trust.cards import load_trusted_cards
     from padan.trust.identity import load_identity
 
+    out = worklist_path(out)  # a wrong suffix is refused before the prompt
     identity = load_identity(key, read_passphrase())
     inputs = [*input_files, *result[1:]]
     summary = reconcile_run(
@@ -614,13 +824,22 @@ def reconcile(
 @app.command()
 @handle_errors
 def evaluate(
-    truth: Annotated[Path, typer.Option(help="truth.csv from padan synth.")],
-    worklist: Annotated[list[Path], typer.Option(help="Worklist CSV or XLSX (repeat).")],
+    truth: Annotated[
+        Path, typer.Option(help="truth.csv dari padan synth. (Ground truth from synth.)")
+    ],
+    worklist: Annotated[
+        list[Path],
+        typer.Option(help="Daftar kerja CSV atau XLSX, boleh diulang. (Worklists, repeat.)"),
+    ],
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Also write every number as JSON.")
+        Path | None,
+        typer.Option("--json", help="Tulis juga semua angka sebagai JSON. (Also as JSON.)"),
     ] = None,
 ) -> None:
-    """Score worklists against synthetic ground truth (precision, recall, F1)."""
+    """Nilai daftar kerja terhadap kebenaran sintetis: presisi, recall, F1.
+
+    (Score worklists against synthetic ground truth: precision, recall, F1.)
+    """
     from padan.api import evaluate as run_evaluation
 
     result = run_evaluation(truth, worklist, json_path=json_out)
@@ -687,23 +906,45 @@ def _ratio(value: float | None) -> str:
 @app.command()
 @handle_errors
 def disclose(
-    key: Annotated[Path, typer.Option(help="The registry's private key file.")],
-    worklist: Annotated[Path, typer.Option(help="The registry's own worklist (from reconcile).")],
-    to: Annotated[Path, typer.Option(help="Identity card of the list owner to disclose to.")],
-    trust: Annotated[Path, typer.Option(help="Directory of trusted identity cards.")],
-    out: Annotated[Path, typer.Option(help="Disclosure file to write (FILE.sealed).")],
+    key: Annotated[Path, typer.Option(help="Kunci privat registri. (The registry's private key.)")],
+    worklist: Annotated[
+        Path,
+        typer.Option(help="Daftar kerja registri dari reconcile. (The registry's own worklist.)"),
+    ],
+    to: Annotated[
+        Path,
+        typer.Option(help="Kartu identitas pemilik daftar penerima. (Recipient's card.)"),
+    ],
+    trust: Annotated[Path, typer.Option(help=TRUST_HELP)],
+    out: Annotated[
+        Path, typer.Option(help="Berkas pengungkapan, FILE.sealed. (Disclosure to write.)")
+    ],
     match_id: Annotated[
-        list[str] | None, typer.Option("--match-id", help="A match id to disclose (repeat).")
+        list[str] | None,
+        typer.Option(
+            "--match-id", help="Match id yang diungkap, boleh diulang. (A match id, repeat.)"
+        ),
     ] = None,
     match_ids: Annotated[
-        Path | None, typer.Option("--match-ids", help="File of match ids, one per line.")
+        Path | None,
+        typer.Option(
+            "--match-ids",
+            help="Berkas match id, satu per baris. (File of match ids, one per line.)",
+        ),
     ] = None,
     all_matched: Annotated[
-        bool, typer.Option("--all-matched", help="Every matched row of the worklist.")
+        bool,
+        typer.Option(
+            "--all-matched",
+            help="Semua baris yang cocok di daftar kerja. (Every matched row.)",
+        ),
     ] = False,
-    profile: Annotated[str | None, typer.Option(help="Input profile of the worklist.")] = None,
+    profile: Annotated[str | None, typer.Option(help=WORKLIST_PROFILE_HELP)] = None,
 ) -> None:
-    """Seal the registry's NIK and No. KK of matched rows to a list owner (needs a PKS)."""
+    """Segel NIK dan No. KK registri untuk baris yang cocok ke pemilik daftar (perlu PKS).
+
+    (Seal the registry's NIK and No. KK of matched rows to a list owner; needs a PKS.)
+    """
     from padan.api import disclose as run_disclose
     from padan.core.errors import InputError
     from padan.owner.disclosure import read_match_ids
@@ -740,17 +981,29 @@ def disclose(
 @app.command(name="apply")
 @handle_errors
 def apply_(
-    disclosure: Annotated[Path, typer.Argument(help="The sealed disclosure from Disdukcapil.")],
-    key: Annotated[Path, typer.Option(help="Your private key file.")],
-    trust: Annotated[Path, typer.Option(help="Directory of trusted identity cards.")],
-    worklist: Annotated[Path, typer.Option(help="Your worklist (from reconcile).")],
-    out: Annotated[Path, typer.Option(help="Corrected upload file to write (.csv).")],
+    disclosure: Annotated[
+        Path,
+        typer.Argument(help="Pengungkapan tersegel dari Disdukcapil. (The sealed disclosure.)"),
+    ],
+    key: Annotated[Path, typer.Option(help=KEY_HELP)],
+    trust: Annotated[Path, typer.Option(help=TRUST_HELP)],
+    worklist: Annotated[
+        Path, typer.Option(help="Daftar kerja Anda dari reconcile. (Your worklist.)")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(help="Berkas unggah yang dikoreksi, .csv. (Corrected upload file.)"),
+    ],
     log: Annotated[
-        Path | None, typer.Option(help="Change log CSV (default: OUT.changes.csv).")
+        Path | None,
+        typer.Option(help="CSV catatan perubahan; bawaan OUT.changes.csv. (Change log CSV.)"),
     ] = None,
-    profile: Annotated[str | None, typer.Option(help="Input profile of the worklist.")] = None,
+    profile: Annotated[str | None, typer.Option(help=WORKLIST_PROFILE_HELP)] = None,
 ) -> None:
-    """Apply a disclosure: write a corrected upload file and a masked change log."""
+    """Terapkan pengungkapan: tulis berkas unggah terkoreksi dan catatan perubahan.
+
+    (Apply a disclosure: write a corrected upload file and a masked change log.)
+    """
     from padan.api import apply_disclosure
     from padan.trust.cards import load_trusted_cards
     from padan.trust.identity import load_identity
@@ -798,34 +1051,56 @@ def apply_(
 @app.command()
 @handle_errors
 def demo(
-    people: Annotated[int, typer.Option(help="Registry size (people).")] = 2000,
+    people: Annotated[
+        int, typer.Option(help="Jumlah orang di registri. (Registry size, people.)", min=1)
+    ] = 2000,
     workdir: Annotated[
-        Path | None, typer.Option(help="Working directory (default: a temporary one).")
+        Path,
+        typer.Option(
+            help="Folder kerja; tetap ada sesudahnya, demo lama di sana diganti. (Working "
+            "folder, kept afterwards; an earlier demo there is replaced.)"
+        ),
+    ] = Path("padan-demo"),
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Seed: data sintetis, rahasia demo dan match id tetap, jadi hasilnya sama "
+            "setiap kali. Tanpa seed: rahasia baru. (Seed: same data, demo secret and match "
+            "ids, so the same accuracy every run; without it: a fresh secret.)"
+        ),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed for the synthetic data and match ids.")] = 1,
 ) -> None:
-    """Run the whole flow (three roles) on built-in synthetic data and report accuracy."""
-    import tempfile
+    """Jalankan seluruh alur (tiga peran) pada data sintetis dan laporkan akurasinya.
 
+    (Run the whole flow, three roles, on built-in synthetic data and report accuracy.)
+    """
     from padan.demo import run_demo
 
-    with contextlib.ExitStack() as stack:
-        if workdir is None:
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="padan-demo-")))
-        result = run_demo(
-            workdir, people=people, seed=seed, say=lambda msg: console.print(f"[bold]{msg}[/]")
-        )
-        holds = Table(title="Siapa memegang apa (who holds and sees what)")
-        holds.add_column("peran (role)")
-        holds.add_column("berkas (files)")
-        for org, folder in result.folders.items():
-            files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
-            holds.add_row(org, "\n".join(files))
-        console.print(holds)
-        for table in _evaluation_tables(result.evaluation):
-            console.print(table)
-        link_f1 = result.evaluation.link.f1 or 0.0
-        console.print(
-            f"Akurasi (accuracy): link F1 {link_f1:.4f}; NIK ganda F1 "
-            f"{(result.evaluation.nik_ganda.f1 or 0.0):.4f}. Folder: {workdir}"
-        )
+    result = run_demo(
+        workdir, people=people, seed=seed, say=lambda msg: console.print(f"[bold]{msg}[/]")
+    )
+    holds = Table(title="Siapa memegang apa (who holds and sees what)")
+    holds.add_column("peran (role)")
+    holds.add_column("berkas (files)")
+    for org, folder in result.folders.items():
+        files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+        holds.add_row(org, "\n".join(files))
+    console.print(holds)
+    for table in _evaluation_tables(result.evaluation):
+        console.print(table)
+    link_f1 = result.evaluation.link.f1 or 0.0
+    console.print(
+        f"Akurasi (accuracy): link F1 {link_f1:.4f}; NIK ganda F1 "
+        f"{(result.evaluation.nik_ganda.f1 or 0.0):.4f}."
+    )
+    _print_fields(
+        {
+            "Semua berkas (all files)": result.workdir.resolve(),
+            **{
+                f"Daftar kerja {org} (worklist)": summary.path.resolve()
+                for org, summary in result.worklists.items()
+            },
+            "Laporan (report)": result.link.report_html.resolve(),
+        },
+        title="Berkas demo tetap tersimpan di sini (the demo files are kept here):",
+    )

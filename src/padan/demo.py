@@ -9,9 +9,10 @@ in its own folder (``padan-audit.jsonl``), as they would be on its own machine.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from padan.api import (
@@ -28,6 +29,7 @@ from padan.api import (
     reconcile_run,
 )
 from padan.audit import logging_to
+from padan.core.errors import InputError
 from padan.core.files import ensure_directory, write_bytes_atomic
 from padan.synth import SynthOptions
 from padan.trust.cards import load_trusted_cards
@@ -38,6 +40,8 @@ REGISTRY, HEALTH, COORDINATOR = "disdukcapil-serang", "dinkes-serang", "koordina
 DEMO_PASSPHRASE = "demo-only-passphrase"
 # Cheap key stretching: demo keys guard synthetic data only; real keys use the default.
 DEMO_SCRYPT_N = 2**12
+MARKER = "padan-demo"
+"""File that marks a folder as made by the demo (and safe to replace)."""
 
 
 @dataclass(slots=True)
@@ -52,20 +56,38 @@ class DemoResult:
     evaluation: Evaluation
 
 
+def demo_secret(seed: int) -> bytes:
+    """The linkage secret of ``padan demo --seed``: the same for the same seed, so that
+    two runs encode, match and score alike. Public, hence for synthetic data only."""
+    return hashlib.sha256(f"padan demo secret, seed {seed}".encode()).digest()
+
+
 def run_demo(
     workdir: Path,
     *,
     people: int = 2000,
-    seed: int = 1,
+    seed: int | None = None,
     say: Callable[[str], None] = lambda _msg: None,
 ) -> DemoResult:
-    """Run the full flow in ``workdir`` (created; an existing demo there is replaced)."""
-    if workdir.exists() and (workdir / "padan-demo").exists():
+    """Run the full flow in ``workdir`` (created; an earlier demo there is replaced).
+
+    With ``seed`` the whole run is reproducible: the synthetic data, the linkage secret
+    (:func:`demo_secret`) and the match ids, so the accuracy is the same every time.
+    Without it the data come from the synthetic generator's default seed and the secret
+    and match ids are fresh, as in real use. A folder that holds anything but an earlier
+    demo is refused rather than mixed with.
+    """
+    if workdir.exists() and any(workdir.iterdir()):
+        if not (workdir / MARKER).exists():
+            raise InputError(
+                f"{workdir} is not empty and not a padan demo folder: choose another "
+                "--workdir (folder tidak kosong dan bukan folder demo padan)"
+            )
         shutil.rmtree(workdir)
     folders = {org: workdir / org for org in (REGISTRY, HEALTH, COORDINATOR)}
     for folder in folders.values():
         ensure_directory(folder / "trust")
-    write_bytes_atomic(workdir / "padan-demo", b"folder made by padan demo\n")
+    write_bytes_atomic(workdir / MARKER, b"folder made by padan demo\n")
 
     say("1. Setiap instansi membuat kunci (each organisation makes its keys)")
     roles = {REGISTRY: "owner", HEALTH: "owner", COORDINATOR: "coordinator"}
@@ -86,6 +108,7 @@ def run_demo(
             DEMO_PASSPHRASE,
             [cards[REGISTRY], cards[HEALTH]],
             folders[REGISTRY] / "secret",
+            fixed_secret=None if seed is None else demo_secret(seed),
         )
     shutil.move(
         folders[REGISTRY] / "secret" / f"{HEALTH}.secret", folders[HEALTH] / f"{HEALTH}.secret"
@@ -94,7 +117,8 @@ def run_demo(
     say("4. Data sintetis: registri untuk Disdukcapil, daftar CKG untuk Dinkes")
     data = workdir / "synthetic"
     with logging_to(workdir):
-        generate(data, SynthOptions(people=people, seed=seed))
+        options = SynthOptions(people=people)
+        generate(data, options if seed is None else replace(options, seed=seed))
     shutil.copy(data / "siak.csv", folders[REGISTRY] / "siak.csv")
     shutil.copy(data / "ckg.csv", folders[HEALTH] / "ckg.csv")
 
@@ -112,6 +136,7 @@ def run_demo(
                 secret=load_secret(secret_path, identity),
                 out=folders[org] / "out" / f"{Path(source).stem}.padan",
                 role=role,  # type: ignore[arg-type]
+                seed=seed,
             )
         shutil.copy(encoded[org].package, folders[COORDINATOR] / encoded[org].package.name)
 
@@ -139,7 +164,7 @@ def run_demo(
                 keymap=encoded[org].keymap,
                 trusted=load_trusted_cards(folders[org] / "trust"),
                 inputs=[folders[org] / source],
-                out=folders[org] / f"worklist-{Path(source).stem}.csv",
+                out=folders[org] / f"worklist-{Path(source).stem}.xlsx",
             )
 
     say("8. Evaluasi terhadap kebenaran sintetis (evaluation against synthetic truth)")

@@ -35,7 +35,7 @@ def test_run_flow_script(tmp_path: Path) -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    registry = work / "disdukcapil-serang" / "daftar-kerja-siak.csv"
+    registry = work / "disdukcapil-serang" / "daftar-kerja-siak.xlsx"
     health = work / "dinkes-serang" / "daftar-kerja-ckg.xlsx"
     for worklist in (registry, health):
         _, rows = read_worklist(worklist)

@@ -14,6 +14,7 @@ from padan.formats.package import read_package, write_package
 from padan.formats.result import read_result
 from padan.link.run import link_run
 from padan.owner.encode import encode_files
+from padan.owner.worklist import read_worklist
 from padan.trust.cards import load_trusted_cards
 from padan.trust.identity import load_identity
 
@@ -35,7 +36,7 @@ def test_child_under_mothers_nik_is_flagged_as_someone_elses_nik(demo_flow) -> N
     truth = {
         (r["source"], r["row"]): r for r in _rows(demo_flow.workdir / "synthetic" / "truth.csv")
     }
-    worklist = _rows(demo_flow.worklists[HEALTH].path)
+    _, worklist = read_worklist(demo_flow.worklists[HEALTH].path)
     babies = [
         w
         for w in worklist

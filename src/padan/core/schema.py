@@ -15,12 +15,17 @@ from padan.core.resources import schemas_dir
 DEFAULT_SCHEMA = "padan-v1"
 
 
+def linkage_schema_names() -> tuple[str, ...]:
+    """Names of the linkage schemas padan ships (``schemas/linkage/NAME.json``), sorted."""
+    return tuple(sorted(p.stem for p in (schemas_dir() / "linkage").glob("*.json")))
+
+
 @cache
 def _schema_text(name: str) -> str:
     path = schemas_dir() / "linkage" / f"{name}.json"
     if not path.is_file():
-        known = sorted(p.stem for p in (schemas_dir() / "linkage").glob("*.json"))
-        raise InputError(f"unknown linkage schema '{name}'; known: {', '.join(known)}")
+        known = ", ".join(linkage_schema_names())
+        raise InputError(f"unknown linkage schema '{name}'; known: {known}")
     return path.read_text(encoding="utf-8")
 
 

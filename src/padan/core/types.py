@@ -8,6 +8,7 @@ Every module imports these types from here rather than defining its own.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -119,6 +120,19 @@ class Status(StrEnum):
 
 OWNER_STATUSES = frozenset({Status.DITOLAK, Status.BERUBAH})
 """Statuses only an owner gives, at reconcile: the coordinator never sees those rows."""
+
+STATUS_LABELS: Mapping[Status, tuple[str, str]] = {
+    Status.COCOK: ("Cocok", "Match: same person, same NIK"),
+    Status.NIK_BERBEDA: ("NIK berbeda", "Person found, NIK differs"),
+    Status.NIK_MILIK_ORANG_LAIN: ("NIK milik orang lain", "NIK belongs to another person"),
+    Status.KK_BERBEDA: ("KK berbeda", "Person and NIK match, family card (KK) differs"),
+    Status.GANDA: ("NIK ganda", "Duplicate NIK: one person, several registry records"),
+    Status.RAGU: ("Ragu-ragu", "Uncertain: needs a person to decide"),
+    Status.TIDAK_DITEMUKAN: ("Tidak ditemukan", "Not found"),
+    Status.DITOLAK: ("Ditolak", "Rejected input"),
+    Status.BERUBAH: ("Baris berubah", "Row changed since encode: no result"),
+}
+"""Short Indonesian and English label per status: worklists, the report and its charts."""
 
 
 class Confidence(StrEnum):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from padan.core.files import atomic_open
+from padan.core.types import Problem
 from padan.core.version import __version__
 from padan.owner.identifiers import PROBLEMS
 from padan.owner.records import missing_warnings, open_records
@@ -118,6 +119,10 @@ def check_files(
 ) -> CheckReport:
     """Check every row of ``paths``; optionally write each problem to ``problems_csv``.
 
+    ``birth_date_ambiguous`` is reported only where a file's own dates leave the order
+    open: in a file whose unambiguous dates (``17-08-1975``) are all written day first,
+    ``05-06-1990`` is the 5th of June, not ambiguous. Held-back rows come last in the CSV.
+
     Raises :class:`~padan.core.errors.InputError` only when a file cannot be read at all,
     or lacks its NIK or birth-date column (unless the field is in ``allow_missing``), as
     ``encode`` would refuse it; rows with problems are counted, never fatal.
@@ -146,11 +151,37 @@ def _check(
     rows = nik_valid = nik_partial = 0
     nik_mapped = False
     warnings: list[str] = []
+
+    def note(problem: Problem) -> None:
+        """Count a problem, keep it as an example, and write it to the problems CSV."""
+        code = problem.code
+        counts[code] = counts.get(code, 0) + 1
+        shown = examples.setdefault(code, [])
+        if len(shown) < EXAMPLES_PER_PROBLEM:
+            where = f"{problem.ref.source}:{problem.ref.row}"
+            shown.append(f"{where} {problem.detail}" if problem.detail else where)
+        if writer is not None:
+            label = PROBLEMS[code]
+            writer.writerow(
+                (
+                    problem.ref.source,
+                    problem.ref.row,
+                    problem.field,
+                    code,
+                    label.id,
+                    label.en,
+                    problem.detail,
+                )
+            )
+
     for path in paths:
         table, builder = open_records(path, profile, overrides, sheet, allow_missing)
         warnings.extend(missing_warnings(table, builder))
         resolved = builder.resolved
         nik_mapped = nik_mapped or "nik" in resolved.columns
+        # A day/month date that could be swapped is only ambiguous if the file itself does
+        # not settle the order: held back until the file's unambiguous dates have voted.
+        ambiguous_dates: list[Problem] = []
         for record in map(builder.build, table.rows()):
             rows += 1
             if record.nik is not None:
@@ -158,27 +189,15 @@ def _check(
             elif record.nik_prefix is not None:
                 nik_partial += 1
             for problem in record.problems:
-                code = problem.code
-                counts[code] = counts.get(code, 0) + 1
-                shown = examples.setdefault(code, [])
-                if len(shown) < EXAMPLES_PER_PROBLEM:
-                    where = f"{problem.ref.source}:{problem.ref.row}"
-                    shown.append(f"{where} {problem.detail}" if problem.detail else where)
-                if writer is not None:
-                    label = PROBLEMS[code]
-                    writer.writerow(
-                        (
-                            problem.ref.source,
-                            problem.ref.row,
-                            problem.field,
-                            code,
-                            label.id,
-                            label.en,
-                            problem.detail,
-                        )
-                    )
+                if problem.code == "birth_date_ambiguous":
+                    ambiguous_dates.append(problem)
+                else:
+                    note(problem)
             if progress is not None and rows % PROGRESS_EVERY == 0:
                 progress(table.source, *table.progress())
+        if builder.date_order.order != "day_first":  # day first is how padan read them
+            for problem in ambiguous_dates:
+                note(problem)
         if progress is not None:
             total = table.progress()[1]
             progress(table.source, total, total)

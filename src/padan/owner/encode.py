@@ -13,7 +13,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -329,12 +329,15 @@ def encode_files(
     schema_name: str | None = None,
     progress: Callable[[int], None] | None = None,
     allow_missing: Collection[str] = (),
+    seed: int | None = None,
 ) -> EncodeSummary:
     """Encode input files into ``out`` (package) plus its local keymap and rejects file.
 
     A file without a NIK or birth-date column is refused unless the field is in
     ``allow_missing``. Input without data rows, or whose every row is rejected, is
     refused too: no package is written (the rejects file says why rows were rejected).
+    ``seed`` fixes the record ids and the shuffled order, only for a reproducible
+    ``padan demo --seed``; real packages take both from the operating system's randomness.
     """
     if role not in ("registry", "list"):
         raise InputError(f"role must be 'registry' or 'list', not '{role}'")
@@ -367,7 +370,18 @@ def encode_files(
     width = sum(f["clkhash"]["clkConfig"]["l"] // 8 for f in schema["fields"])
     table = _concat(parts, schema, width)
     # Shuffle so the package order reveals nothing about the source order.
-    order = np.argsort(np.frombuffer(os.urandom(8 * len(table)), dtype=np.uint64), kind="stable")
+    if seed is None:
+        order = np.argsort(np.frombuffer(os.urandom(8 * len(table)), dtype=np.uint64))
+    else:  # a reproducible demo: ids (in the keymap too) and order from the seed
+        rng = np.random.default_rng(seed)
+        seeded = rng.integers(0, 256, table.record_id.shape, dtype=np.uint8)
+        renamed = {bytes(a): bytes(b) for a, b in zip(table.record_id, seeded, strict=True)}
+        keymap_rows = [
+            row if row.record_id is None else replace(row, record_id=renamed[row.record_id])
+            for row in keymap_rows
+        ]
+        table.record_id = seeded
+        order = rng.permutation(len(table))
     table = table.take(order)
 
     keymap, rejects_path = keymap_paths(out)

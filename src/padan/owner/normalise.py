@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import ClassVar, Literal
 
 from padan.core.types import Sex
 from padan.owner.identifiers import TWO_DIGIT_PIVOT, Finding
@@ -81,6 +83,56 @@ def _day_first(day: int, month: int, year: int) -> tuple[dt.date | None, tuple[F
     if found is not None and day <= 12 and day != month:
         return found, (Finding("birth_date_ambiguous"),)
     return found, _NONE
+
+
+DateOrder = Literal["day_first", "month_first"]
+
+
+@lru_cache(maxsize=65_536)
+def date_order(raw: str) -> DateOrder | None:
+    """The order a numeric date proves by itself: ``day_first`` when its first number
+    cannot be a month (``17-08-1975``), ``month_first`` when its second cannot
+    (``08/17/1975``); None for every other date (``05-06-1990``, ISO, month names)."""
+    match = _DMY.fullmatch(_TIME_SUFFIX.sub("", raw.strip().lower()))
+    if match is None:
+        return None
+    first, second = int(match[1]), int(match[2])
+    if first > 12 >= second:
+        return "day_first"
+    if second > 12 >= first:
+        return "month_first"
+    return None
+
+
+@dataclass(slots=True)
+class DateOrderTally:
+    """The day/month order of one file's dates, decided by its unambiguous dates.
+
+    The file's order is the one at least ``DOMINANT`` of those dates follow: a few typed
+    the other way (reported one by one as ``birth_date_month_first``) do not unsettle it.
+    """
+
+    DOMINANT: ClassVar[float] = 0.95
+    day_first: int = 0
+    month_first: int = 0
+
+    def add(self, raw: str) -> None:
+        """Count one date cell's evidence, if it has any."""
+        order = date_order(raw)
+        if order == "day_first":
+            self.day_first += 1
+        elif order == "month_first":
+            self.month_first += 1
+
+    @property
+    def order(self) -> DateOrder | None:
+        """The file's date order, or None when its dates do not settle it."""
+        evidence = self.day_first + self.month_first
+        if evidence and self.day_first >= self.DOMINANT * evidence:
+            return "day_first"
+        if evidence and self.month_first >= self.DOMINANT * evidence:
+            return "month_first"
+        return None
 
 
 def _parse_digits(text: str) -> dt.date | None:

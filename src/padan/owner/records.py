@@ -14,6 +14,7 @@ from padan.core.masking import mask_digits
 from padan.core.types import CANONICAL_FIELDS, Problem, Record, RowRef, SourceRow
 from padan.owner.identifiers import Finding, check_kk, check_nik, nik_disagreements
 from padan.owner.normalise import (
+    DateOrderTally,
     normalise_address,
     normalise_name,
     normalise_place,
@@ -51,6 +52,8 @@ class RecordBuilder:
 
     def __init__(self, resolved: ResolvedProfile) -> None:
         self.resolved = resolved
+        self.date_order = DateOrderTally()
+        """The day/month order of the dates built so far (see ``padan check``)."""
         self._width = len(resolved.headers)
         # field -> the cell key to read, None when unmapped. A field joined from several
         # columns is read from a virtual cell that build() adds first.
@@ -84,7 +87,9 @@ class RecordBuilder:
             if found:
                 _report(problems, ref, "sex", found)
         if (column := columns["birth_date"]) is not None:
-            record.birth_date, found = parse_birth_date(get(column, ""))
+            raw = get(column, "")
+            self.date_order.add(raw)
+            record.birth_date, found = parse_birth_date(raw)
             if found:
                 record.birth_date_ambiguous = any(f.code == "birth_date_ambiguous" for f in found)
                 _report(problems, ref, "birth_date", found)

@@ -11,7 +11,11 @@ from dataclasses import dataclass, field, fields
 
 from padan.core.errors import InputError
 
-REGISTRY, LISTS, ERRORS = "Registry", "Health lists", "List error model (share of list rows)"
+REGISTRY, LISTS, ERRORS = (
+    "Registri (registry)",
+    "Daftar kesehatan (health lists)",
+    "Model kesalahan daftar, bagian dari baris daftar (list error model, share of rows)",
+)
 """Groups of rates, as the CLI's help shows them."""
 
 
@@ -144,11 +148,46 @@ class SynthOptions:
             raise InputError("--repeat-rate must be below 1")
 
 
+HELP_ID: dict[str, str] = {
+    "people": "Jumlah orang di registri",
+    "seed": "Seed acak; seed sama memberi berkas sama",
+    "region": "Kode kabupaten/kota, 4 digit Kemendagri; 3673 = Kota Serang",
+    "lists": "Jumlah puskesmas yang mendapat berkas daftar sendiri",
+    "xlsx": "Tulis berkas per puskesmas sebagai .xlsx (NIK rusak Excel sebagai angka)",
+    "reference_date": "Tanggal 'hari ini' data",
+    "ckg_start": "Tanggal CKG paling awal",
+    "nik_ganda_rate": "Bagian warga registri dengan NIK kedua dari daerah lain (NIK ganda)",
+    "ganda_name_variant_rate": "Bagian rekaman NIK ganda kedua dengan ejaan nama lain",
+    "unknown_birth_date_rate": "Bagian warga dengan tanggal lahir tidak diketahui",
+    "visit_rate": "Bagian warga registri yang muncul di daftar kesehatan",
+    "outsider_rate": "Bagian baris daftar untuk orang di luar registri (pendatang)",
+    "repeat_rate": "Bagian baris daftar yang mengulang orang yang sama",
+    "bayi_rate": "Bagian baris daftar untuk bayi dengan NIK ibu ('Bayi Ny. ...')",
+    "bayi_registered_share": "Bagian bayi itu yang sudah ada di registri",
+    "name_typo_rate": "Nama dengan 1-2 salah ketik",
+    "name_variant_rate": "Nama dengan gelar atau varian ejaan",
+    "date_format_rate": "Tanggal lahir dengan format lain",
+    "date_swap_rate": "Tanggal lahir dengan hari dan bulan tertukar",
+    "nik_excel_sci_rate": "NIK rusak oleh Excel menjadi notasi ilmiah",
+    "nik_excel_trunc_rate": "NIK yang digit terakhirnya hilang di Excel",
+    "nik_typo_rate": "NIK dengan satu digit salah atau dua digit tertukar",
+    "nik_missing_rate": "Baris dengan NIK kosong",
+    "nik_ganda_other_rate": "Bagian baris orang NIK ganda yang memakai NIK lainnya",
+    "kk_old_rate": "Baris dengan No. KK lama (keluarga pindah atau pecah KK)",
+    "kk_missing_rate": "Baris dengan No. KK kosong",
+    "birth_date_missing_rate": "Baris dengan tanggal lahir kosong",
+    "mother_missing_rate": "Baris dengan nama ibu kosong",
+}
+"""Indonesian help per option; the English text stays in the field's metadata."""
+
+
 def option_help(name: str) -> str:
-    """The help text of one ``SynthOptions`` field (used by the CLI and the docs)."""
+    """The help text of one ``SynthOptions`` field, Indonesian then English (used by the
+    CLI and the docs)."""
     for spec in fields(SynthOptions):
         if spec.name == name:
-            return spec.metadata["help"]
+            english = spec.metadata["help"]
+            return f"{HELP_ID[name]}. ({english})" if name in HELP_ID else english
     raise KeyError(name)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -75,13 +76,19 @@ def new_secret(
     recipients: Sequence[Card],
     schema_fingerprint: str,
     out_dir: str | os.PathLike[str],
+    *,
+    fixed_secret: bytes | None = None,
 ) -> list[Path]:
     """Make a fresh linkage secret and write one sealed copy per recipient.
 
     Writes ``out_dir/<recipient org>.secret`` (atomic, mode 0600) and returns the paths
     in the order of ``recipients``. Refuses a coordinator (as maker or recipient: the
-    coordinator must never hold the secret) and duplicate recipients.
+    coordinator must never hold the secret) and duplicate recipients. ``fixed_secret``
+    replaces the random bytes, only so that ``padan demo --seed`` is reproducible:
+    a guessable secret protects nothing.
     """
+    if fixed_secret is not None and len(fixed_secret) != SECRET_LEN:
+        raise InputError(f"a linkage secret has {SECRET_LEN} bytes, not {len(fixed_secret)}")
     if maker.card.role != "owner":
         raise InputError(
             f"{maker.card.org} is a {maker.card.role}; only a data owner may make the secret"
@@ -100,8 +107,11 @@ def new_secret(
         raise InputError(f"recipient given more than once: {', '.join(duplicates)}")
 
     secret = LinkageSecret(
-        secret_id=secrets.token_hex(16),
-        secret=secrets.token_bytes(SECRET_LEN),
+        # The id enters every key derivation: a fixed (demo) secret gets a fixed id too.
+        secret_id=secrets.token_hex(16)
+        if fixed_secret is None
+        else hashlib.sha256(b"padan demo secret id/" + fixed_secret).hexdigest()[:32],
+        secret=fixed_secret if fixed_secret is not None else secrets.token_bytes(SECRET_LEN),
         schema_fingerprint=schema_fingerprint,
         maker=maker.card.org,
         recipients=tuple(orgs),
@@ -238,8 +248,11 @@ def create_secret(
     recipient_cards: Sequence[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str],
     schema: str = DEFAULT_SCHEMA,
+    *,
+    fixed_secret: bytes | None = None,
 ) -> list[Path]:
-    """``padan secret new``: unlock the maker's key, load the cards, seal a new secret."""
+    """``padan secret new``: unlock the maker's key, load the cards, seal a new secret
+    (``fixed_secret``: for a reproducible demo only, see :func:`new_secret`)."""
     maker = load_identity(key_path, passphrase)
     cards = [load_card(path) for path in recipient_cards]
-    return new_secret(maker, cards, schema_fingerprint(schema), out_dir)
+    return new_secret(maker, cards, schema_fingerprint(schema), out_dir, fixed_secret=fixed_secret)
