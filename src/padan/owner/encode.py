@@ -7,6 +7,7 @@ Bloom filters, keyed tokens and keyed blocking keys, in shuffled order.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import time
@@ -373,7 +374,9 @@ def encode_files(
     if seed is None:
         order = np.argsort(np.frombuffer(os.urandom(8 * len(table)), dtype=np.uint64))
     else:  # a reproducible demo: ids (in the keymap too) and order from the seed
-        rng = np.random.default_rng(seed)
+        # Each package its own stream: the same seed must not give two owners the same ids.
+        stream = hashlib.sha256(f"{identity.card.org}/{out.stem}".encode()).digest()[:8]
+        rng = np.random.default_rng([seed, int.from_bytes(stream, "big")])
         seeded = rng.integers(0, 256, table.record_id.shape, dtype=np.uint8)
         renamed = {bytes(a): bytes(b) for a, b in zip(table.record_id, seeded, strict=True)}
         keymap_rows = [
