@@ -40,7 +40,7 @@ from rich.table import Table
 
 from padan.core.files import write_bytes_atomic
 from padan.core.schema import load_linkage_schema, schema_fingerprint
-from padan.formats.keymap import read_keymap
+from padan.formats.keymap import KEYMAP_FORMAT, read_keymap
 from padan.formats.package import read_package
 from padan.formats.records import RecordsTable, from_parquet
 from padan.formats.result import read_result
@@ -109,13 +109,15 @@ def prepare(people: int, *, fresh: bool = False, say=print) -> Prepared:
 
     Data go to ``CACHE/serang-N-seed1-visitR/data`` (every option that shapes them is in
     the name); keys, secret and packages to a folder named after the schema fingerprint
-    beside it (the secret is bound to the schema).
+    and the keymap format beside it (the secret is bound to the schema; an older keymap
+    format is not read back).
     """
     data = CACHE / f"serang-{people}-seed1-visit{CITY_VISIT_RATE}" / "data"
     if not (data / "truth.csv").exists():
         say(f"synth: {people:,} people → {data}")
         generate(data, SynthOptions(people=people, seed=1, visit_rate=CITY_VISIT_RATE))
-    prepared = Prepared(people, data.parent / f"schema-{schema_fingerprint()[:12]}", {})
+    encoded = f"schema-{schema_fingerprint()[:12]}-{KEYMAP_FORMAT.rsplit('/', 1)[-1]}"
+    prepared = Prepared(people, data.parent / encoded, {})
     marker = prepared.folder / "encoded.json"
     if marker.exists() and not fresh:
         prepared.encode_seconds = json.loads(marker.read_text())["encode_seconds"]

@@ -98,6 +98,11 @@ secret_app = PadanTyper(
 )
 app.add_typer(keys_app, name="keys", no_args_is_help=True)
 app.add_typer(secret_app, name="secret", no_args_is_help=True)
+round_app = PadanTyper(
+    cls=PadanGroup,
+    help="Putaran pemadanan di layanan koordinator. (Linkage rounds on a coordinator service.)",
+)
+app.add_typer(round_app, name="round", no_args_is_help=True)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -1045,6 +1050,302 @@ def apply_(
         )
 
 
+# --- service (coordinator service and the owners' client) -----------------------------
+
+ServerOption = Annotated[
+    str,
+    typer.Option(
+        help="Alamat layanan koordinator yang dituju, mis. https://padan.example.go.id. "
+        "(Coordinator service URL.)"
+    ),
+]
+RoundOption = Annotated[
+    str, typer.Option("--round", help="Id putaran, dari padan round new. (Round id.)")
+]
+COORDINATOR_KEY_HELP = "Kunci privat koordinator. (Coordinator's private key.)"
+
+
+@app.command()
+@handle_errors
+def serve(
+    key: Annotated[Path, typer.Option(help=COORDINATOR_KEY_HELP)],
+    trust: Annotated[Path, typer.Option(help=TRUST_HELP)],
+    data: Annotated[
+        Path,
+        typer.Option(
+            help="Folder data: paket, hasil, SQLite. (Data folder: packages, results, SQLite.)"
+        ),
+    ],
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="Basis data, mis. postgresql://padan@/padan; bawaan SQLite di folder data. "
+            "(Database URL; default: SQLite in the data folder.)"
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Alamat yang didengar. (Address to listen on.)")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port yang didengar. (Port to listen on.)")] = 8765,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            help="Jalankan pemadanan di Dask seperti padan link --cluster: local[:N] atau "
+            "tcp://SCHEDULER:8786. (Run links on Dask, as padan link --cluster does.)"
+        ),
+    ] = None,
+    max_upload: Annotated[
+        int, typer.Option(help="Paket terbesar, MB. (Largest package accepted, MB.)", min=1)
+    ] = 4096,
+    secure_cookies: Annotated[
+        bool,
+        typer.Option(
+            "--secure-cookies",
+            help="Cookie sesi halaman hanya lewat HTTPS, untuk di belakang proxy TLS. (Session "
+            "cookie Secure, behind a TLS proxy.)",
+        ),
+    ] = False,
+) -> None:
+    """Jalankan layanan koordinator: pemilik mengirim paket dan mengambil hasil tersegelnya.
+
+    (Run the coordinator service: owners send packages and fetch their sealed results.)
+    """
+    from padan.service.app import ServiceConfig
+    from padan.service.db import database_url
+    from padan.service.server import serve as run_server
+    from padan.service.uploads import Limits
+    from padan.trust.cards import load_trusted_cards
+    from padan.trust.identity import load_identity
+
+    coordinator = load_identity(key, read_passphrase())
+    config = ServiceConfig(
+        data_dir=data,
+        coordinator=coordinator,
+        trusted=load_trusted_cards(trust),
+        db_url=database_url(db, data),
+        cluster=cluster,
+        limits=Limits(upload=max_upload * 1024**2),
+        secure_cookies=secure_cookies,
+    )
+    console.print(
+        f"padan serve · {coordinator.card.label} · http://{host}:{port} "
+        f"(data {data}, db {db.split('@')[-1] if db else 'SQLite'})",
+        highlight=False,
+    )
+    run_server(config, host, port)
+
+
+def _client(server: str, key: Path):  # a padan.service.client.Client (imported lazily)
+    from padan.service.client import Client
+    from padan.trust.identity import load_identity
+
+    return Client(server, load_identity(key, read_passphrase()))
+
+
+@round_app.command("new")
+@handle_errors
+def round_new(
+    name: Annotated[
+        str, typer.Argument(help="Nama putaran, mis. 'CKG Kota Serang Q1'. (Round name.)")
+    ],
+    server: ServerOption,
+    key: Annotated[Path, typer.Option(help=COORDINATOR_KEY_HELP)],
+    registry: Annotated[
+        Path, typer.Option(help="Kartu identitas pemilik registri. (Registry owner's card.)")
+    ],
+    list_cards: Annotated[
+        list[Path],
+        typer.Option(
+            "--list", help="Kartu identitas pemilik daftar; ulangi. (A list owner's card; repeat.)"
+        ),
+    ],
+    pks: Annotated[
+        str,
+        typer.Option(
+            help="Nomor perjanjian kerja sama untuk putaran ini. (Agreement reference, PKS.)"
+        ),
+    ] = "",
+    retention: Annotated[
+        str | None,
+        typer.Option(
+            help="Hapus paket dan hasil pada tanggal ini, YYYY-MM-DD; bawaan 30 hari. "
+            "(Delete packages and results on this date; default in 30 days.)"
+        ),
+    ] = None,
+    schema: Annotated[
+        str | None, typer.Option(help="Skema pemadanan putaran. (Linkage schema of the round.)")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed agar match id dapat diulang. (Seed for reproducible match ids.)"),
+    ] = None,
+) -> None:
+    """Buka putaran untuk satu registri dan pemilik daftar; cetak id putaran.
+
+    (Open a round for a registry and list owners; prints the round id.)
+    """
+    from padan.service.client import open_round
+    from padan.trust.cards import load_card
+
+    with _client(server, key) as client:
+        made = open_round(
+            client,
+            name,
+            registry=load_card(registry),
+            lists=[load_card(card) for card in list_cards],
+            pks=pks,
+            schema=schema,
+            retention=retention,
+            seed=seed,
+        )
+    err_console.print(
+        f"Putaran dibuka (round opened): {made['name']} · "
+        f"{', '.join(p['org'] for p in made['parties'])} · retensi {made['retention']}",
+        highlight=False,
+    )
+    console.print(made["id"], highlight=False)
+
+
+@round_app.command("list")
+@handle_errors
+def round_list(
+    server: ServerOption,
+    key: Annotated[Path, typer.Option(help=KEY_HELP)],
+) -> None:
+    """Daftar putaran yang boleh Anda lihat (koordinator: semua).
+
+    (List the rounds your key may see; the coordinator: all.)
+    """
+    with _client(server, key) as client:
+        rounds = client.json("GET", "/api/rounds")
+    table = Table(title="Putaran (rounds)")
+    for column in ("id", "nama (name)", "status", "pihak (parties)", "retensi (retention)"):
+        table.add_column(column)
+    for r in rounds:
+        parties = ", ".join(f"{p['org']} ({p['role']})" for p in r["parties"])
+        table.add_row(r["id"], r["name"], r["state"], parties, r["retention"])
+    console.print(table)
+
+
+@round_app.command("purge")
+@handle_errors
+def round_purge(
+    round_id: Annotated[str, typer.Argument(help="Id putaran yang akan dihapus. (Round id.)")],
+    server: ServerOption,
+    key: Annotated[Path, typer.Option(help=COORDINATOR_KEY_HELP)],
+) -> None:
+    """Hapus paket dan hasil putaran sekarang, sebelum masa simpannya habis.
+
+    (Delete a round's packages and results now, before its retention date.)
+    """
+    with _client(server, key) as client:
+        done = client.json("POST", f"/api/rounds/{round_id}/purge")
+    console.print(f"Dihapus (purged): round {round_id}, {done['bytes_removed']:,} bytes")
+
+
+@app.command()
+@handle_errors
+def send(
+    package: Annotated[Path, typer.Argument(help="Paket Anda, *.padan. (Your package.)")],
+    server: ServerOption,
+    round_id: RoundOption,
+    key: Annotated[Path, typer.Option(help=KEY_HELP)],
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Ganti paket yang sudah Anda kirim ke putaran ini. (Replace the package you "
+            "sent to this round earlier.)",
+        ),
+    ] = False,
+) -> None:
+    """Kirim paket ke putaran; unggahan yang terputus dilanjutkan.
+
+    (Send a package to a round; an interrupted upload of the same file resumes.)
+    """
+    from rich.progress import BarColumn, DownloadColumn, TransferSpeedColumn
+
+    from padan.service.client import send_package
+
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
+    with (
+        _client(server, key) as client,
+        Progress(*columns, TransferSpeedColumn(), console=err_console, transient=True) as bar,
+    ):
+        task = bar.add_task(f"Mengirim (sending) {package.name}", total=None)
+        sent = send_package(
+            client,
+            package,
+            round_id,
+            replace=replace,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    resumed = f", dilanjutkan dari (resumed at) {sent.resumed_at:,}" if sent.resumed_at else ""
+    console.print(
+        f"Terkirim dan diverifikasi (sent and verified): {package.name}, {sent.bytes:,} bytes, "
+        f"{sent.records or 0:,} baris (records){resumed} ({sent.seconds:.1f} s)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+@handle_errors
+def fetch(
+    server: ServerOption,
+    round_id: RoundOption,
+    key: Annotated[Path, typer.Option(help=KEY_HELP)],
+    out: Annotated[Path, typer.Option(help="Folder untuk ORG.result. (Folder for ORG.result.)")],
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="Tunggu sampai pemadanan selesai. (Wait until the run has finished.)"
+        ),
+    ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Dengan --wait: menyerah setelah sekian detik. (With --wait: give up after "
+            "this many seconds.)"
+        ),
+    ] = None,
+) -> None:
+    """Ambil hasil tersegel milik Anda dari putaran, lalu jalankan padan reconcile.
+
+    (Fetch your own sealed result of a round, then run padan reconcile on it.)
+    """
+    from padan.service.client import fetch_result
+
+    with _client(server, key) as client, console.status("Menunggu (waiting)…") as status:
+        path = fetch_result(
+            client,
+            round_id,
+            out,
+            wait=wait,
+            timeout=timeout,
+            on_wait=lambda s: status.update(
+                f"Putaran {s['id']}: {s['state']} · {(s.get('run') or {}).get('stage', '')}"
+            ),
+        )
+    console.print(f"Hasil tersegel (sealed result): {path}", soft_wrap=True, markup=False)
+
+
+@app.command()
+@handle_errors
+def login(
+    server: ServerOption,
+    key: Annotated[Path, typer.Option(help=KEY_HELP)],
+) -> None:
+    """Cetak tautan masuk halaman status, ditandatangani kunci Anda (10 menit, sekali pakai).
+
+    (Print a sign-in link for the status page, signed with your key; ten minutes, once.)
+    """
+    from padan.service.client import sign_in_link
+    from padan.trust.identity import load_identity
+
+    console.print(sign_in_link(server, load_identity(key, read_passphrase())), soft_wrap=True)
+
+
 # --- demo -------------------------------------------------------------------------------
 
 
@@ -1069,6 +1370,14 @@ def demo(
             "ids, so the same accuracy every run; without it: a fresh secret.)"
         ),
     ] = None,
+    service: Annotated[
+        bool,
+        typer.Option(
+            "--service",
+            help="Pemadanan lewat layanan koordinator lokal (padan serve) melalui HTTP. "
+            "(Link through a local coordinator service over HTTP.)",
+        ),
+    ] = False,
 ) -> None:
     """Jalankan seluruh alur (tiga peran) pada data sintetis dan laporkan akurasinya.
 
@@ -1077,7 +1386,11 @@ def demo(
     from padan.demo import run_demo
 
     result = run_demo(
-        workdir, people=people, seed=seed, say=lambda msg: console.print(f"[bold]{msg}[/]")
+        workdir,
+        people=people,
+        seed=seed,
+        say=lambda msg: console.print(f"[bold]{msg}[/]"),
+        service=service,
     )
     holds = Table(title="Siapa memegang apa (who holds and sees what)")
     holds.add_column("peran (role)")

@@ -33,7 +33,7 @@ from padan.core.errors import InputError
 from padan.core.files import ensure_directory, write_bytes_atomic
 from padan.synth import SynthOptions
 from padan.trust.cards import load_trusted_cards
-from padan.trust.identity import load_identity
+from padan.trust.identity import Identity, load_identity
 from padan.trust.secret import load_secret
 
 REGISTRY, HEALTH, COORDINATOR = "disdukcapil-serang", "dinkes-serang", "koordinator"
@@ -68,6 +68,7 @@ def run_demo(
     people: int = 2000,
     seed: int | None = None,
     say: Callable[[str], None] = lambda _msg: None,
+    service: bool = False,
 ) -> DemoResult:
     """Run the full flow in ``workdir`` (created; an earlier demo there is replaced).
 
@@ -75,7 +76,9 @@ def run_demo(
     (:func:`demo_secret`) and the match ids, so the accuracy is the same every time.
     Without it the data come from the synthetic generator's default seed and the secret
     and match ids are fresh, as in real use. A folder that holds anything but an earlier
-    demo is refused rather than mixed with.
+    demo is refused rather than mixed with. With ``service`` the coordinator runs
+    ``padan serve`` on 127.0.0.1 instead of ``padan link``: the owners send their packages
+    and fetch their results over HTTP.
     """
     if workdir.exists() and any(workdir.iterdir()):
         if not (workdir / MARKER).exists():
@@ -138,28 +141,26 @@ def run_demo(
                 role=role,  # type: ignore[arg-type]
                 seed=seed,
             )
-        shutil.copy(encoded[org].package, folders[COORDINATOR] / encoded[org].package.name)
+        if not service:  # carried by hand; with the service they go over HTTP
+            shutil.copy(encoded[org].package, folders[COORDINATOR] / encoded[org].package.name)
 
-    say("6. Koordinator memadankan paket (the coordinator links the packages)")
     coordinator = load_identity(folders[COORDINATOR] / f"{COORDINATOR}.key", DEMO_PASSPHRASE)
-    with logging_to(folders[COORDINATOR]):
-        link = link_run(
-            [folders[COORDINATOR] / "siak.padan", folders[COORDINATOR] / "ckg.padan"],
-            coordinator=coordinator,
-            trusted=load_trusted_cards(folders[COORDINATOR] / "trust"),
-            out_dir=folders[COORDINATOR] / "run",
-            seed=seed,
-        )
+    if service:
+        say("6. Lewat layanan koordinator: kirim paket, tautkan, ambil hasil (through the service)")
+        link = _link_through_service(folders, encoded, coordinator, seed)
+    else:
+        say("6. Koordinator memadankan paket (the coordinator links the packages)")
+        link = _link_files(folders, coordinator, seed)
 
     say("7. Setiap pemilik membuka hasilnya sendiri (each owner reconciles its own result)")
     worklists = {}
     for org, source in ((REGISTRY, "siak.csv"), (HEALTH, "ckg.csv")):
-        result = shutil.copy(
-            link.results[0].parent / f"{org}.result", folders[org] / f"{org}.result"
-        )
+        result = folders[org] / f"{org}.result"
+        if not service:
+            shutil.copy(link.results[0].parent / f"{org}.result", result)
         with logging_to(folders[org]):
             worklists[org] = reconcile_run(
-                Path(result),
+                result,
                 identity=load_identity(folders[org] / f"{org}.key", DEMO_PASSPHRASE),
                 keymap=encoded[org].keymap,
                 trusted=load_trusted_cards(folders[org] / "trust"),
@@ -175,3 +176,66 @@ def run_demo(
             json_path=workdir / "evaluation.json",
         )
     return DemoResult(workdir, folders, encoded, link, worklists, evaluation)
+
+
+def _link_files(folders: dict[str, Path], coordinator: Identity, seed: int | None) -> LinkSummary:
+    """``padan link`` on the packages carried to the coordinator's folder."""
+    with logging_to(folders[COORDINATOR]):
+        link = link_run(
+            [folders[COORDINATOR] / "siak.padan", folders[COORDINATOR] / "ckg.padan"],
+            coordinator=coordinator,
+            trusted=load_trusted_cards(folders[COORDINATOR] / "trust"),
+            out_dir=folders[COORDINATOR] / "run",
+            seed=seed,
+        )
+    return link
+
+
+def _link_through_service(
+    folders: dict[str, Path],
+    encoded: dict[str, EncodeSummary],
+    coordinator: Identity,
+    seed: int | None,
+) -> LinkSummary:
+    """Open a round on a local service, send both packages, fetch both sealed results."""
+    from padan.service.app import ServiceConfig
+    from padan.service.client import Client, fetch_result, open_round, send_package
+    from padan.service.db import database_url
+    from padan.service.server import running_server
+
+    data = folders[COORDINATOR] / "service"
+    config = ServiceConfig(
+        data_dir=data,
+        coordinator=coordinator,
+        trusted=load_trusted_cards(folders[COORDINATOR] / "trust"),
+        db_url=database_url(None, data),
+    )
+    owners = {org: load_identity(folders[org] / f"{org}.key", DEMO_PASSPHRASE) for org in encoded}
+    with running_server(config) as url:
+        with Client(url, coordinator) as client:
+            made = open_round(
+                client,
+                "demo",
+                registry=owners[REGISTRY].card,
+                lists=[owners[HEALTH].card],
+                pks="DEMO",
+                seed=seed,
+            )
+        for org, summary in encoded.items():
+            with Client(url, owners[org]) as client:
+                send_package(client, summary.package, made["id"])
+        results = []
+        for org in encoded:
+            with Client(url, owners[org]) as client:
+                results.append(fetch_result(client, made["id"], folders[org], wait=True, poll=0.2))
+        with Client(url, coordinator) as client:
+            report = client.json("GET", f"/api/rounds/{made['id']}/report")
+    published = data / "rounds" / made["id"] / "results"
+    return LinkSummary(
+        report["run_id"],
+        results,
+        published / "report.json",
+        published / "report.html",
+        report,
+        report["timings_seconds"]["total"],
+    )

@@ -130,7 +130,7 @@ STATUS_LABELS: Mapping[Status, tuple[str, str]] = {
     Status.RAGU: ("Ragu-ragu", "Uncertain: needs a person to decide"),
     Status.TIDAK_DITEMUKAN: ("Tidak ditemukan", "Not found"),
     Status.DITOLAK: ("Ditolak", "Rejected input"),
-    Status.BERUBAH: ("Baris berubah", "Row changed since encode: no result"),
+    Status.BERUBAH: ("Berubah sejak encode", "Row new or changed since encode: no verdict"),
 }
 """Short Indonesian and English label per status: worklists, the report and its charts."""
 

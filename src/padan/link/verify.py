@@ -35,29 +35,29 @@ def manifest_value(manifest: Manifest, key: str) -> Any:
     return manifest.extra[key]
 
 
-def load_packages(paths: Sequence[Path], trusted: Mapping[str, Card]) -> list[LoadedPackage]:
-    """Verify and read packages; refuse any that do not belong to one linkage run."""
-    if not paths:
-        raise InputError("no packages given")
-    loaded: list[LoadedPackage] = []
-    for path in paths:
-        manifest, members, signer = read_package(path, trusted)
-        schema_name = manifest_value(manifest, "schema")
-        if manifest.schema_fingerprint != schema_fingerprint(schema_name):
-            raise VerificationError(
-                f"{path.name}: made with a different linkage schema than this coordinator's "
-                f"'{schema_name}' (schema fingerprints differ)"
-            )
-        width = sum(f.n_bytes for f in field_layouts(load_linkage_schema(schema_name)))
-        table = from_parquet(members["records.parquet"], width)
-        if len(table) != manifest.record_count:
-            raise VerificationError(f"{path.name}: record count differs from its manifest")
-        if not len(table):
-            raise InputError(
-                f"{path.name} holds no records (made from an empty or header-only file): "
-                "encode a file with data rows"
-            )
-        loaded.append(LoadedPackage(path, manifest, signer, table))
+def verify_package(path: Path, trusted: Mapping[str, Card]) -> LoadedPackage:
+    """Verify and read one package: signature, trusted signer, schema and record count."""
+    manifest, members, signer = read_package(path, trusted)
+    schema_name = manifest_value(manifest, "schema")
+    if manifest.schema_fingerprint != schema_fingerprint(schema_name):
+        raise VerificationError(
+            f"{path.name}: made with a different linkage schema than this coordinator's "
+            f"'{schema_name}' (schema fingerprints differ)"
+        )
+    width = sum(f.n_bytes for f in field_layouts(load_linkage_schema(schema_name)))
+    table = from_parquet(members["records.parquet"], width)
+    if len(table) != manifest.record_count:
+        raise VerificationError(f"{path.name}: record count differs from its manifest")
+    if not len(table):
+        raise InputError(
+            f"{path.name} holds no records (made from an empty or header-only file): "
+            "encode a file with data rows"
+        )
+    return LoadedPackage(path, manifest, signer, table)
+
+
+def check_same_linkage(loaded: Sequence[LoadedPackage]) -> None:
+    """Refuse packages made with different linkage schemas or secrets (key-check values)."""
     first = loaded[0]
     for pkg in loaded[1:]:
         if pkg.manifest.schema_fingerprint != first.manifest.schema_fingerprint:
@@ -69,6 +69,14 @@ def load_packages(paths: Sequence[Path], trusted: Mapping[str, Card]) -> list[Lo
                 f"{pkg.path.name} was made with a different linkage secret than "
                 f"{first.path.name} (key-check values differ)"
             )
+
+
+def load_packages(paths: Sequence[Path], trusted: Mapping[str, Card]) -> list[LoadedPackage]:
+    """Verify and read packages; refuse any that do not belong to one linkage run."""
+    if not paths:
+        raise InputError("no packages given")
+    loaded = [verify_package(path, trusted) for path in paths]
+    check_same_linkage(loaded)
     registries = [p for p in loaded if p.manifest.role == "registry"]
     if len(registries) != 1:
         raise InputError(
