@@ -732,7 +732,7 @@ def link(
     """
     from padan.api import link_run
     from padan.core.errors import InputError
-    from padan.core.types import Status
+    from padan.core.types import OWNER_STATUSES, Status
     from padan.trust.cards import load_trusted_cards
     from padan.trust.identity import load_identity
 
@@ -758,7 +758,7 @@ def link(
         table.add_column(f"{d['package']}\n({d['role']})", justify="right")
     table.add_row("records", *(f"{d['records']:,}" for d in datasets), end_section=True)
     for status in Status:
-        if status is not Status.DITOLAK:  # rejected rows never reach the coordinator
+        if status not in OWNER_STATUSES:  # rows the coordinator never sees
             counts = (f"{d['status_counts'][status.value]:,}" for d in datasets)
             table.add_row(status.value, *counts)
     console.print(table)
