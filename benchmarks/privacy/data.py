@@ -1,0 +1,132 @@
+"""The red team's material: two packages of one synthetic city, their truth, a leaked list.
+
+``padan synth`` makes a registry (``siak.csv``) and a CKG list (``ckg.csv``); both are
+encoded through the real ``encode_files`` path under the chosen linkage schema, with
+in-memory identities and a fixed linkage secret (so runs repeat; it never leaves this
+process). The attacker gets the packages' columns (``padan.owner.risk``) and the
+*leaked list*: the registry's plaintext rows without NIK and No. KK (name, sex, birth
+date, address, kecamatan), shuffled. The truth (each package row's plaintext record and
+person id) is only for scoring.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+# padan internals used by the benchmark (kept in one place for the layout refactor).
+from padan.encoding import encode_files
+from padan.features import FIELD_SOURCES
+from padan.identity import new_identity
+from padan.linkage_schema import load_linkage_schema, schema_fingerprint
+from padan.model import Record
+from padan.owner.risk import PackageColumns, read_package_columns
+from padan.records import read_records
+from padan.secret import LinkageSecret
+from padan.synth import SynthOptions, generate
+
+CACHE = Path(__file__).resolve().parent.parent / ".cache" / "privacy"
+
+
+@dataclass(slots=True)
+class Side:
+    """One owner's package as the attacker sees it, and its truth (for scoring only)."""
+
+    columns: PackageColumns
+    records: list[Record]  # plaintext record of each package row
+    person: np.ndarray  # person id of each package row
+
+
+@dataclass(slots=True)
+class Leaked:
+    """The leaked plaintext population list (no NIK, no KK), in its own order."""
+
+    name: list[str]
+    sex: list[str]
+    birth_date: list[str]  # DDMMYYYY, "" when unknown
+    address: list[str]
+    kecamatan: list[str]  # 6-digit region code of the home kecamatan
+    person: np.ndarray  # truth: the person of each row
+
+
+@dataclass(slots=True)
+class Corpus:
+    """Everything one red-team run works on."""
+
+    people: int
+    schema: str
+    registry: Side
+    list: Side
+    leaked: Leaked
+
+
+def _fixed_secret(fingerprint: str) -> LinkageSecret:
+    secret = hashlib.sha256(b"padan red-team benchmark").digest()
+    return LinkageSecret("00" * 16, secret, fingerprint, "redteam-owner", ("redteam-owner",))
+
+
+def _persons(folder: Path) -> dict[tuple[str, int], str]:
+    with (folder / "truth.csv").open(encoding="utf-8") as handle:
+        return {(r["source"], int(r["row"])): r["person_id"] for r in csv.DictReader(handle)}
+
+
+def _encoded(folder: Path, csv_name: str, role: str, schema: str) -> Side:
+    """Encode one CSV (once; cached beside it) and return its package rows with truth."""
+    package = folder / f"{schema_fingerprint(schema)[:12]}-{role}.padan"
+    keymap = package.with_name(package.stem + ".keymap.parquet")
+    if not package.exists() or not keymap.exists():
+        encode_files(
+            [folder / csv_name],
+            identity=new_identity("redteam-owner", "owner"),
+            secret=_fixed_secret(schema_fingerprint(schema)),
+            out=package,
+            role=role,  # type: ignore[arg-type]
+            schema_name=schema,
+        )
+    columns = read_package_columns(package, load_linkage_schema(schema))
+    rows = pq.read_table(keymap, columns=["row"]).column("row").to_pylist()
+    by_row = {r.ref.row: r for r in read_records([folder / csv_name])}
+    persons = _persons(folder)
+    return Side(
+        columns,
+        [by_row[row] for row in rows],
+        np.array([persons[csv_name, row] for row in rows]),
+    )
+
+
+def _leaked(folder: Path, registry: Side, seed: int) -> Leaked:
+    with (folder / "siak.csv").open(encoding="utf-8") as handle:
+        kecamatan = {
+            i + 2: r["NO_PROP"] + r["NO_KAB"] + r["NO_KEC"]
+            for i, r in enumerate(csv.DictReader(handle))
+        }
+    order = np.random.default_rng(seed).permutation(len(registry.records))
+    records = [registry.records[i] for i in order]
+    return Leaked(
+        name=[FIELD_SOURCES["name"](r) for r in records],
+        sex=[FIELD_SOURCES["sex"](r) for r in records],
+        birth_date=[FIELD_SOURCES["birth_date_ddmmyyyy"](r) for r in records],
+        address=[FIELD_SOURCES["address"](r) for r in records],
+        kecamatan=[kecamatan[r.ref.row] for r in records],
+        person=registry.person[order],
+    )
+
+
+def corpus(people: int, schema: str, *, seed: int = 1, cache: Path = CACHE) -> Corpus:
+    """Synthesise ``people`` (cached), encode both owners under ``schema``, leak the list."""
+    folder = cache / f"serang-{people}-seed{seed}"
+    if not (folder / "truth.csv").exists():
+        generate(folder, SynthOptions(people=people, seed=seed))
+    registry = _encoded(folder, "siak.csv", "registry", schema)
+    return Corpus(
+        people,
+        schema,
+        registry,
+        _encoded(folder, "ckg.csv", "list", schema),
+        _leaked(folder, registry, seed),
+    )

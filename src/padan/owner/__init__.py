@@ -1,0 +1,1 @@
+"""The data owner's side: what is done locally before anything leaves the owner."""
