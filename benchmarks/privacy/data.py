@@ -4,16 +4,16 @@
 encoded through the real ``encode_files`` path under the chosen linkage schema, with
 in-memory identities and a fixed linkage secret (so runs repeat; it never leaves this
 process). The attacker gets the packages' columns (``padan.owner.risk``) and the
-*leaked list*: the registry's plaintext rows without NIK and No. KK (name, sex, birth
-date, address, kecamatan), shuffled. The truth (each package row's plaintext record and
-person id) is only for scoring.
+*leaked list*: the registry's plaintext rows without NIK, No. KK, mother's name and
+birth place (so: name, sex, birth date, address, kecamatan), shuffled. The truth (each
+package row's plaintext record and person id) is only for scoring.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,6 @@ import pyarrow.parquet as pq
 
 # padan internals used by the benchmark (kept in one place for the layout refactor).
 from padan.encoding import encode_files
-from padan.features import FIELD_SOURCES
 from padan.identity import new_identity
 from padan.linkage_schema import load_linkage_schema, schema_fingerprint
 from padan.model import Record
@@ -44,14 +43,17 @@ class Side:
 
 @dataclass(slots=True)
 class Leaked:
-    """The leaked plaintext population list (no NIK, no KK), in its own order."""
+    """The leaked plaintext population list (no NIK, No. KK, mother's name or birth
+    place), in its own order: one stripped record per registry row."""
 
-    name: list[str]
-    sex: list[str]
-    birth_date: list[str]  # DDMMYYYY, "" when unknown
-    address: list[str]
+    records: list[Record]
     kecamatan: list[str]  # 6-digit region code of the home kecamatan
     person: np.ndarray  # truth: the person of each row
+
+
+def leak(record: Record) -> Record:
+    """What a leaked population list holds of a record."""
+    return replace(record, nik=None, nik_prefix=None, kk=None, mother_name=None, birth_place=None)
 
 
 @dataclass(slots=True)
@@ -106,14 +108,10 @@ def _leaked(folder: Path, registry: Side, seed: int) -> Leaked:
             for i, r in enumerate(csv.DictReader(handle))
         }
     order = np.random.default_rng(seed).permutation(len(registry.records))
-    records = [registry.records[i] for i in order]
     return Leaked(
-        name=[FIELD_SOURCES["name"](r) for r in records],
-        sex=[FIELD_SOURCES["sex"](r) for r in records],
-        birth_date=[FIELD_SOURCES["birth_date_ddmmyyyy"](r) for r in records],
-        address=[FIELD_SOURCES["address"](r) for r in records],
-        kecamatan=[kecamatan[r.ref.row] for r in records],
-        person=registry.person[order],
+        [leak(registry.records[i]) for i in order],
+        [kecamatan[registry.records[i].ref.row] for i in order],
+        registry.person[order],
     )
 
 

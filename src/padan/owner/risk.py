@@ -64,6 +64,8 @@ FIELDS: tuple[str, ...] = (
 
 # Column-name words → field, most specific first ("birth_place" is not a birth date).
 _KEYWORDS: tuple[tuple[str, str], ...] = (
+    ("birth_place", "birth_place"),
+    ("mother_name", "mother_name"),
     ("mother", "mother_name"),
     ("place", "birth_place"),
     ("birth", "birth_date"),
@@ -329,8 +331,8 @@ class Closure:
     ``atoms`` are token bit sets (as words), ``atom_group`` the group (a position, for
     positional fields) of each atom; per record, ``choice[:, j]`` is the atom its filter
     holds of the ``j``-th group of its own salt group (-1: none or several) and
-    ``explained`` whether its filter is exactly one atom per group (plus the bits every
-    filter of its salt group has).
+    ``explained`` whether those atoms (plus the bits nearly every filter of its salt
+    group has) make up its whole filter.
     """
 
     field: str
@@ -492,9 +494,7 @@ def _groups(n_atoms: int, edges: Sequence[tuple[int, int]]) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def mine_filter(
-    column: FilterColumn, salt: np.ndarray | None = None, *, seed: int = 0
-) -> Closure:
+def mine_filter(column: FilterColumn, salt: np.ndarray | None = None, *, seed: int = 0) -> Closure:
     """Closure mining on one filter field, within each salt group (see the module doc).
 
     Atoms of different salt groups are kept apart (a salted field has other bit
@@ -515,9 +515,7 @@ def mine_filter(
             column.words[rows], axis=0, return_inverse=True, return_counts=True
         )
         bits = np.unpackbits(distinct.view(np.uint8), axis=1, bitorder="little").astype(bool)
-        atoms, edges, pairs = _close_group(
-            bits, weights.astype(float), rng, column.bits_per_token
-        )
+        atoms, edges, pairs = _close_group(bits, weights.astype(float), rng, column.bits_per_token)
         near += pairs
         if not atoms:
             continue
@@ -553,25 +551,22 @@ def mine_filter(
 def _decode(
     bits: np.ndarray, atoms: np.ndarray, labels: np.ndarray, weights: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per distinct filter: the one atom of each group it holds, and whether those
+    """Per distinct filter: the largest atom of each group it holds, and whether those
     atoms (with the always-set bits) make up the whole filter."""
     constant = np.average(bits, axis=0, weights=weights) >= CONSTANT
-    held = np.zeros((len(bits), len(atoms)), dtype=bool)
-    for i, atom in enumerate(atoms):
-        held[:, i] = bits[:, atom].all(axis=1)
+    held = ((~bits).astype(np.float32) @ atoms.T.astype(np.float32)) == 0
+    sizes = atoms.sum(1)
     n_groups = int(labels.max()) + 1
     choice = np.full((len(bits), n_groups), -1, dtype=np.int64)
     covered = np.tile(constant, (len(bits), 1))
-    single = np.ones(len(bits), dtype=bool)
     for g in range(n_groups):
         members = np.flatnonzero(labels == g)
-        inside = held[:, members]
-        count = inside.sum(1)
-        first = members[inside.argmax(1)]
-        choice[:, g] = np.where(count == 1, first, -1)
-        single &= count == 1
-        covered |= np.where((count == 1)[:, None], atoms[first], False)
-    explained = single & ~(bits & ~covered).any(axis=1)
+        score = np.where(held[:, members], sizes[members][None, :], -1)
+        best = members[score.argmax(1)]
+        found = score.max(1) >= 0
+        choice[:, g] = np.where(found, best, -1)
+        covered |= np.where(found[:, None], atoms[best], False)
+    explained = ~(bits & ~covered).any(axis=1)
     # Atom indexes are local to this salt group; mine_filter shifts them.
     return choice, explained
 
