@@ -62,6 +62,7 @@ class Corpus:
 
     people: int
     schema: str
+    folder: Path  # the synthetic data and both packages
     registry: Side
     list: Side
     leaked: Leaked
@@ -124,6 +125,7 @@ def corpus(people: int, schema: str, *, seed: int = 1, cache: Path = CACHE) -> C
     return Corpus(
         people,
         schema,
+        folder,
         registry,
         _encoded(folder, "ckg.csv", "list", schema),
         _leaked(folder, registry, seed),
