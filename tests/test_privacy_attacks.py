@@ -98,10 +98,11 @@ def test_columns_are_discovered_from_the_parquet_schema_and_scoped_slots_split()
 
     rng = np.random.default_rng(0)
     slots = rng.integers(1, 50, size=(30, 3), dtype=np.uint64)
+    tokens = [bytes([i % 3 + 1]) * 16 for i in range(30)]
     table = pa.table(
         {
             "record_id": pa.array([bytes(16)] * 30, type=pa.binary(16)),
-            "token_nik_exact": pa.array([bytes([i % 3 + 1]) * 16 for i in range(30)]),
+            "token_nik_exact": pa.array(tokens, type=pa.binary(16)),
             "block_birth_ym_name": pa.array(rng.integers(1, 5, 30, dtype=np.uint64)),
             "scoped_nik_near": pa.array(slots.tolist(), type=pa.list_(pa.uint64(), 3)),
         }
