@@ -44,7 +44,7 @@ from .mining import mine_text_fields
 from .naming import VALUES, decoded_fields, link_list_rows
 
 PEOPLE, QUICK_PEOPLE = 20_000, 2_000
-CLOSURE_SAMPLE = 60_000  # records per package the closure attack runs on (sampled above)
+CLOSURE_SAMPLE = 20_000  # records the closure attack runs on (a sample above that)
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 
 
@@ -168,7 +168,12 @@ def field_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
             if column == f"filter_{name}" or column == f"token_{name}":
                 candidates[f"class-size alignment {column}"] = (a["decoded"], a["precision"])
         package = report["package_only"]["fields"].get(name, {"decodable": 0.0})
-        best = max(candidates.items(), key=lambda kv: kv[1][0], default=("–", (0.0, None)))
+        # Best share; on a tie, the attack whose precision is known.
+        best = max(
+            candidates.items(),
+            key=lambda kv: (kv[1][0], kv[1][1] is not None),
+            default=("–", (0.0, None)),
+        )
         rows.append(
             {
                 "field": name,

@@ -18,12 +18,14 @@ and the linkage schema, so the same code reads any schema version:
 
 Attacks:
 
-* **closure** (:func:`mine_filters`) on every filter field, within each salt group: two
-  distinct filters that differ by at most one token's bits on each side expose a subset
-  of two tokens' bit sets; the *closure* of such a difference (the bits set in almost all
-  filters that contain it) is the token's bit set (its *atom*); swaps link atoms of one
-  position into a *group*. A filter made of exactly one atom per group is decoded up to
-  the labels of each group's symbols, which public digit frequencies supply.
+* **closure** (:func:`mine_filter`) on every filter field, within each salt group: two
+  distinct filters that differ by at most one token's bits on each side (found by
+  banding on random bits) expose parts of two tokens' bit sets; the *closure* of such a
+  part (the bits set in almost all filters that hold it) holds the token's bits; the
+  closures of one token are merged into its *atom*, and swaps link the atoms of one
+  position into a *group*. A filter made up of learnt atoms is decoded up to the labels
+  of each group's symbols, which public digit frequencies supply; the share of such
+  filters is what the owner's report calls decodable.
 * **equality classes** (:func:`equality_stats`): class sizes, singletons and the number
   of classes; a column with few classes (sex, birth year, a salt group) is read by
   aligning its class sizes with public frequencies.
