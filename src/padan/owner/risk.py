@@ -73,7 +73,6 @@ _KEYWORDS: tuple[tuple[str, str], ...] = (
     ("birth", "birth_date"),
     ("date", "birth_date"),
     ("year", "birth_date"),
-    ("_y", "birth_date"),
     ("sex", "sex"),
     ("nik", "nik"),
     ("kk", "kk"),
@@ -84,13 +83,13 @@ _KEYWORDS: tuple[tuple[str, str], ...] = (
 LOW_CARDINALITY = 256
 """An equality column with at most this many classes is read by frequency alignment."""
 CONSTANT = 0.98  # bits set in this share of a group's filters carry nothing
-PAIR_WINDOW = 24
+PAIR_WINDOW = 24  # neighbours compared within one band's sorted order
 MIN_RECURRENCE = 3  # a difference seen less often may be chance
 CLOSURE_SUPPORT = 0.9  # share of a part's holders a bit of its closure is set in
 SAME_TOKEN = 0.5  # Jaccard of two closures' holders from which they are one token
 TOKEN_SIZED = 1.5  # a closure of up to this many tokens' bits is one token's
 MAX_CLOSURES = 2000
-BANDS = 40
+BANDS = 40  # random bit subsets a near pair must agree on in at least one of
 
 
 def fields_in(name: str) -> tuple[str, ...]:
