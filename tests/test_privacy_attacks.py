@@ -117,6 +117,7 @@ def test_columns_are_discovered_from_the_parquet_schema_and_scoped_slots_split()
         "scoped_nik_near[0]",
         "scoped_nik_near[1]",
         "scoped_nik_near[2]",
+        "scoped_nik_near[*]",
     }
     assert names["scoped_nik_near[1]"].fields == ("nik",)
     assert equality_stats(names["token_nik_exact"].keys).classes == 3

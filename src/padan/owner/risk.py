@@ -14,7 +14,7 @@ and the linkage schema, so the same code reads any schema version:
   equal (keyed) inputs. Integer columns (``block_*``, ``salt_*``) and binary columns of up
   to 32 bytes (``token_*``) are one column each; wider binary or list columns (e.g. scoped
   comparison tokens, records × block kinds × levels) are cut into 8-byte *slots*, each its
-  own equality column (``name[i]``).
+  own equality column (``name[i]``), and all of them together another (``name[*]``).
 
 Attacks:
 
@@ -214,9 +214,10 @@ def _equality_columns(
         slots = [grid[:, i : i + 1].view(np.uint8) for i in range(width)]
     else:
         return []
+    # Each slot alone, and all slots together (the record's whole scoped signature).
     return [
-        EqualityColumn(f"{name}[{i}]", "slot", fields, _hash_rows(slot))
-        for i, slot in enumerate(slots)
+        *(EqualityColumn(f"{name}[{i}]", "slot", fields, _hash_rows(s)) for i, s in enumerate(slots)),
+        EqualityColumn(f"{name}[*]", "slot", fields, _hash_rows(np.concatenate(slots, axis=1))),
     ]
 
 
