@@ -215,9 +215,10 @@ def _equality_columns(
     else:
         return []
     # Each slot alone, and all slots together (the record's whole scoped signature).
+    whole = EqualityColumn(f"{name}[*]", "slot", fields, _hash_rows(np.concatenate(slots, 1)))
     return [
         *(EqualityColumn(f"{name}[{i}]", "slot", fields, _hash_rows(s)) for i, s in enumerate(slots)),
-        EqualityColumn(f"{name}[*]", "slot", fields, _hash_rows(np.concatenate(slots, axis=1))),
+        whole,
     ]
 
 
