@@ -216,10 +216,10 @@ def _equality_columns(
         return []
     # Each slot alone, and all slots together (the record's whole scoped signature).
     whole = EqualityColumn(f"{name}[*]", "slot", fields, _hash_rows(np.concatenate(slots, 1)))
-    return [
-        *(EqualityColumn(f"{name}[{i}]", "slot", fields, _hash_rows(s)) for i, s in enumerate(slots)),
-        whole,
+    each = [
+        EqualityColumn(f"{name}[{i}]", "slot", fields, _hash_rows(s)) for i, s in enumerate(slots)
     ]
+    return [*each, whole]
 
 
 def package_columns(
