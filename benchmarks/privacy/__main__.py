@@ -28,14 +28,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 # padan internals used by the benchmark (kept in one place for the layout refactor).
 from padan.files import atomic_open
 from padan.linkage_schema import DEFAULT_SCHEMA, load_linkage_schema
-from padan.owner.risk import FIELDS, PackageColumns, assess_columns
+from padan.owner.risk import FIELDS, SAMPLE, assess_columns
 
 from .alignment import align_columns, plain_columns, reidentify
 from .data import Corpus, corpus, leak
@@ -44,25 +43,8 @@ from .mining import mine_text_fields
 from .naming import VALUES, decoded_fields, link_list_rows
 
 PEOPLE, QUICK_PEOPLE = 20_000, 2_000
-CLOSURE_SAMPLE = 20_000  # records the closure attack runs on (a sample above that)
+CLOSURE_SAMPLE = SAMPLE  # records the closure attack runs on (a sample above that)
 RESULTS = Path(__file__).resolve().parent.parent / "results"
-
-
-def _sample(columns: PackageColumns, limit: int, seed: int) -> PackageColumns:
-    """At most ``limit`` records of a package (the closure attack's cost grows with it)."""
-    if columns.records <= limit:
-        return columns
-    keep = np.sort(np.random.default_rng(seed).permutation(columns.records)[:limit])
-    return PackageColumns(
-        columns.schema,
-        columns.role,
-        limit,
-        [
-            type(f)(f.name, f.fields, f.salt, f.bits_per_token, f.positional, f.words[keep])
-            for f in columns.filters
-        ],
-        [type(c)(c.name, c.kind, c.fields, c.keys[keep]) for c in columns.equality],
-    )
 
 
 def _truth_values(c: Corpus) -> dict[str, list[str | None]]:
@@ -96,7 +78,7 @@ def measure(people: int, schema: str, *, seed: int = 1) -> dict[str, Any]:
     lap("data")
     reg, lst = c.registry.columns, c.list.columns
     # a. package-only (what `padan risk` runs), on a sample at city scale.
-    package_only = assess_columns(_sample(reg, CLOSURE_SAMPLE, seed), seed=seed)
+    package_only = assess_columns(reg.sample(CLOSURE_SAMPLE, seed), seed=seed)
     lap("closure")
     mined = mine_text_fields(reg, spec, c.registry.records)
     lap("pattern_mining")
