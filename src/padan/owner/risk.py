@@ -350,8 +350,8 @@ class Closure:
     ``atoms`` are token bit sets (as words), ``atom_group`` the group (a position, for
     positional fields) of each atom; per record, ``choice[:, j]`` is the atom its filter
     holds of the ``j``-th group of its own salt group (-1: none or several) and
-    ``explained`` whether those atoms (plus the bits nearly every filter of its salt
-    group has) make up its whole filter.
+    ``explained`` whether the atoms it holds (plus the bits nearly every filter of its
+    salt group has) make up its whole filter.
     """
 
     field: str
@@ -570,21 +570,21 @@ def mine_filter(column: FilterColumn, salt: np.ndarray | None = None, *, seed: i
 def _decode(
     bits: np.ndarray, atoms: np.ndarray, labels: np.ndarray, weights: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per distinct filter: the largest atom of each group it holds, and whether those
-    atoms (with the always-set bits) make up the whole filter."""
+    """Per distinct filter: the largest atom of each group it holds, and whether the
+    atoms it holds (with the always-set bits) make up the whole filter."""
     constant = np.average(bits, axis=0, weights=weights) >= CONSTANT
     held = ((~bits).astype(np.float32) @ atoms.T.astype(np.float32)) == 0
     sizes = atoms.sum(1)
     n_groups = int(labels.max()) + 1
     choice = np.full((len(bits), n_groups), -1, dtype=np.int64)
-    covered = np.tile(constant, (len(bits), 1))
+    # Every held atom lies inside the filter, so their union covers it or leaves bits over.
+    covered = constant | ((held.astype(np.float32) @ atoms.astype(np.float32)) > 0)
     for g in range(n_groups):
         members = np.flatnonzero(labels == g)
         score = np.where(held[:, members], sizes[members][None, :], -1)
         best = members[score.argmax(1)]
         found = score.max(1) >= 0
         choice[:, g] = np.where(found, best, -1)
-        covered |= np.where(found[:, None], atoms[best], False)
     explained = ~(bits & ~covered).any(axis=1)
     # Atom indexes are local to this salt group; mine_filter shifts them.
     return choice, explained
