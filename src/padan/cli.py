@@ -686,6 +686,60 @@ def inspect(
         console.print(line, markup=False, soft_wrap=True)
 
 
+RISK_EXIT = 4
+"""Exit code of ``padan risk`` when a field is decodable above the threshold."""
+
+
+@app.command()
+@handle_errors
+def risk(
+    package: Annotated[Path, typer.Argument(help="Your own package (*.padan), before sending.")],
+    max_decodable: Annotated[
+        float,
+        typer.Option(help="Largest share of records any field may be decodable for (0-1)."),
+    ] = 0.01,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Apa yang bisa dibaca koordinator dari paket ini? / What could a coordinator decode?
+
+    Runs the attacks that need nothing but the package (pattern mining on every Bloom
+    filter field, class-size statistics of every token and blocking-key column) and says,
+    per field, what share of records a curious coordinator could decode. Exits 4 when a
+    field is decodable for more than --max-decodable of the records.
+    """
+    import json
+
+    from padan.owner.risk import assess_package
+
+    report = assess_package(package, max_decodable=max_decodable)
+    if as_json:
+        console.print_json(json.dumps(report.to_dict()))
+    else:
+        table = Table(
+            title=f"Risiko paket (package risk): {package.name}, {report.records:,} rekaman "
+            f"(records), skema (schema) {report.schema}"
+        )
+        table.add_column("Kolom (field)")
+        table.add_column("Terbaca (decodable)", justify="right")
+        table.add_column("Temuan (findings)")
+        for name, field in report.fields.items():
+            pairs = zip(field.temuan, field.attacks, strict=True)
+            findings = [f"{id_}\n  ({en})" for id_, en in pairs]
+            style = "red" if field.decodable > max_decodable else None
+            table.add_row(name, f"{field.decodable:.1%}", "\n".join(findings) or "–", style=style)
+        console.print(table)
+        verdict = (
+            "[green]Lulus: tidak ada kolom yang terbaca di atas ambang.[/] "
+            "(Passed: no field decodable above the threshold.)"
+            if report.passed
+            else "[bold red]GAGAL: koordinator dapat membaca kolom bertanda merah.[/] "
+            "(FAILED: a coordinator could decode the fields in red.)"
+        )
+        console.print(f"{verdict} Ambang (threshold): {max_decodable:.1%}")
+    if not report.passed:
+        raise typer.Exit(RISK_EXIT)
+
+
 # --- link (coordinator) ---------------------------------------------------------------
 
 

@@ -1,6 +1,9 @@
 """Privacy of padan's packages: the coordinator as an attacker, and what hardening costs.
 
-    uv run --group bench python benchmarks/privacy.py [--people N] [--quick]
+    uv run --group bench python -m benchmarks.privacy.hardening [--people N] [--quick]
+
+(The red-team suite, ``python -m benchmarks.privacy``, reuses the frequency alignment
+and pattern mining defined here.)
 
 A synthetic Kota Serang registry is encoded into a package (the real ``encode_files``
 path, in-memory identities, a fixed linkage secret so that runs repeat). The attacker
@@ -84,7 +87,7 @@ HARDENED = ("name", "mother_name")
 TOP = 100
 MIN_TRAINING_COUNT = 2  # a filter seen once carries no frequency information
 DECODE_SAMPLE = 2_000
-RESULTS = Path(__file__).parent / "results" / "privacy.json"
+RESULTS = Path(__file__).resolve().parent.parent / "results" / "privacy.json"
 ATTACKERS = {"global": False, "year_oracle": True}
 """Attacker models: ``global`` knows value frequencies only; ``year_oracle`` also knows
 every record's birth year and the per-year frequencies (and attacks each year alone)."""
@@ -510,7 +513,7 @@ def run(quick: bool) -> tuple[dict, list[Table]]:
 def main(argv: list[str] | None = None) -> int:
     """Run the privacy benchmark, print its tables and write ``results/privacy.json``."""
     parser = argparse.ArgumentParser(
-        prog="benchmarks/privacy.py", description=(__doc__ or "").split("\n")[0]
+        prog="python -m benchmarks.privacy.hardening", description=(__doc__ or "").split("\n")[0]
     )
     parser.add_argument("--people", type=int, help=f"registry size (default {PEOPLE:,})")
     parser.add_argument("--quick", action="store_true", help="small registry, one demo seed")
@@ -518,7 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     people = args.people or (QUICK_PEOPLE if args.quick else PEOPLE)
     report = measure(people, quick=args.quick)
-    report["command"] = " ".join(["benchmarks/privacy.py", *(argv or sys.argv[1:])])
+    report["command"] = " ".join(
+        ["python -m benchmarks.privacy.hardening", *(argv or sys.argv[1:])]
+    )
     console = Console()
     for table in tables(report):
         console.print(table)
