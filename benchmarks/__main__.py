@@ -31,6 +31,7 @@ BENCHMARKS = {
     "febrl": "benchmarks.febrl",
     "dice": "benchmarks.dice",
     "encode": "benchmarks.encode",
+    "privacy": "benchmarks.privacy.__main__",  # the red-team suite
     # 50k/200k/700k people, cached under benchmarks/.cache; --quick links 5 000
     "city": "benchmarks.city_scale",
 }

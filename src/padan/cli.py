@@ -145,7 +145,15 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
         except KeyboardInterrupt:
             err_console.print("[yellow]Interrupted.[/]")
             raise typer.Exit(130) from None
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (
+            click.exceptions.Exit,
+            click.exceptions.Abort,
+            click.ClickException,
+            # Typer vendors its own Click: its exits, aborted prompts and usage errors
+            typer.Exit,
+            typer.Abort,
+            typer.TyperException,
+        ):
             raise  # Click's own ways out: usage errors (exit 2), --help, aborted prompts
         except Exception as exc:
             if _state["debug"]:
@@ -678,6 +686,60 @@ def inspect(
         console.print(line, markup=False, soft_wrap=True)
 
 
+RISK_EXIT = 4
+"""Exit code of ``padan risk`` when a field is decodable above the threshold."""
+
+
+@app.command()
+@handle_errors
+def risk(
+    package: Annotated[Path, typer.Argument(help="Your own package (*.padan), before sending.")],
+    max_decodable: Annotated[
+        float,
+        typer.Option(help="Largest share of records any field may be decodable for (0-1)."),
+    ] = 0.01,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Apa yang bisa dibaca koordinator dari paket ini? / What could a coordinator decode?
+
+    Runs the attacks that need nothing but the package (pattern mining on every Bloom
+    filter field, class-size statistics of every token and blocking-key column) and says,
+    per field, what share of records a curious coordinator could decode. Exits 4 when a
+    field is decodable for more than --max-decodable of the records.
+    """
+    import json
+
+    from padan.owner.risk import assess_package
+
+    report = assess_package(package, max_decodable=max_decodable)
+    if as_json:
+        console.print_json(json.dumps(report.to_dict()))
+    else:
+        table = Table(
+            title=f"Risiko paket (package risk): {package.name}, {report.records:,} rekaman "
+            f"(records), skema (schema) {report.schema}"
+        )
+        table.add_column("Kolom (field)")
+        table.add_column("Terbaca (decodable)", justify="right")
+        table.add_column("Temuan (findings)")
+        for name, field in report.fields.items():
+            pairs = zip(field.temuan, field.attacks, strict=True)
+            findings = [f"{id_}\n  ({en})" for id_, en in pairs]
+            style = "red" if field.decodable > max_decodable else None
+            table.add_row(name, f"{field.decodable:.1%}", "\n".join(findings) or "–", style=style)
+        console.print(table)
+        verdict = (
+            "[green]Lulus: tidak ada kolom yang terbaca di atas ambang.[/] "
+            "(Passed: no field decodable above the threshold.)"
+            if report.passed
+            else "[bold red]GAGAL: koordinator dapat membaca kolom bertanda merah.[/] "
+            "(FAILED: a coordinator could decode the fields in red.)"
+        )
+        console.print(f"{verdict} Ambang (threshold): {max_decodable:.1%}")
+    if not report.passed:
+        raise typer.Exit(RISK_EXIT)
+
+
 # --- link (coordinator) ---------------------------------------------------------------
 
 
@@ -724,7 +786,7 @@ def link(
     """
     from padan.api import link_run
     from padan.core.errors import InputError
-    from padan.core.types import Status
+    from padan.core.types import OWNER_STATUSES, Status
     from padan.trust.cards import load_trusted_cards
     from padan.trust.identity import load_identity
 
@@ -750,7 +812,7 @@ def link(
         table.add_column(f"{d['package']}\n({d['role']})", justify="right")
     table.add_row("records", *(f"{d['records']:,}" for d in datasets), end_section=True)
     for status in Status:
-        if status is not Status.DITOLAK:  # rejected rows never reach the coordinator
+        if status not in OWNER_STATUSES:  # rows the coordinator never sees
             counts = (f"{d['status_counts'][status.value]:,}" for d in datasets)
             table.add_row(status.value, *counts)
     console.print(table)

@@ -35,6 +35,7 @@ class Files:
     coordinator: Path
     work: Path
     read_only: Path
+    worklists: dict[str, Path]
 
     def key(self, org: str) -> Path:
         folder = {HEALTH: self.health, REGISTRY: self.registry, COORDINATOR: self.coordinator}
@@ -152,6 +153,7 @@ def files(demo_flow, tmp_path: Path) -> Files:
         demo_flow.folders[COORDINATOR],
         work,
         _read_only_folder(tmp_path),
+        {org: w.path for org, w in demo_flow.worklists.items()},
     )
     ckg = made.health / "ckg.csv"
     (work / "empty.csv").write_text("")
@@ -247,7 +249,7 @@ CASES: dict[str, tuple[Case, int, str]] = {
             "--key",
             str(f.key(REGISTRY)),
             "--worklist",
-            str(f.registry / "worklist-siak.csv"),
+            str(f.worklists[REGISTRY]),
             "--to",
             str(f.registry / "trust" / f"{HEALTH}.card.json"),
             "--trust",
@@ -268,7 +270,7 @@ CASES: dict[str, tuple[Case, int, str]] = {
             "--trust",
             str(f.health / "trust"),
             "--worklist",
-            str(f.health / "worklist-ckg.csv"),
+            str(f.worklists[HEALTH]),
             "--out",
             str(f.work / "koreksi.csv"),
         ],

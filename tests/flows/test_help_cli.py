@@ -104,3 +104,10 @@ def test_wrong_arguments_are_refused_before_the_passphrase_prompt(argv: list[str
     result = CliRunner().invoke(app, argv, env={**ENV, "PADAN_PASSPHRASE": ""}, input="")
     assert result.exit_code != 0
     assert "Passphrase" not in result.output
+
+
+def test_an_aborted_passphrase_prompt_is_not_an_internal_error(tmp_path) -> None:
+    argv = ["keys", "new", "--org", "dinkes-uji", "--role", "owner", "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, argv, env=ENV, input="")
+    assert result.exit_code == 1
+    assert "internal error" not in result.output

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from padan.core.types import STATUS_LABELS, Status
 from padan.link.charts import level_labels, score_chart, status_chart, weights_chart
 from padan.link.report import render_html
 from padan.owner.worklist import read_worklist
@@ -56,13 +57,18 @@ def test_charts_have_axes_counts_and_legends(demo_flow) -> None:
     assert "Jumlah catatan (records)" in statuses  # axis title
     assert "siak.padan (registry)" in statuses  # legend
     scores = score_chart(report, "linkage")
-    assert "ambang (threshold)" in scores and "diterima sebagai cocok (accepted)" in scores
+    assert "ambang (threshold)" in scores and "di atas ambang (above threshold)" in scores
     assert "Skor pasangan dalam bit" in scores and ">+20<" in scores  # x axis and its ticks
     weights = weights_chart(report, "linkage")
     assert "Tanggal lahir (birth date)" in weights and "sama (exact)" in weights
     for heading in (">bit<", ">m<", ">u<"):
         assert heading in weights
     assert score_chart({**report, "linkage": None}, "linkage") == ""
+
+
+def test_every_status_has_short_labels_in_both_languages() -> None:
+    assert set(STATUS_LABELS) == set(Status)
+    assert all(label_id and label_en for label_id, label_en in STATUS_LABELS.values())
 
 
 def test_level_labels_follow_the_schema_cut_points() -> None:

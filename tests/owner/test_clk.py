@@ -108,7 +108,7 @@ def _clkhash(records: list[list[str]], secret: bytes, schema: dict) -> list[byte
     return [f[0].tobytes() for f in stream_bloom_filters(records, keys, parsed)]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schemas(), st.data(), st.binary(min_size=1, max_size=40))
 def test_filters_equal_clkhash_on_random_schemas_and_values(
     schema: dict, data: st.DataObject, secret: bytes

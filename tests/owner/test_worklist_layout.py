@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from padan.core.types import Confidence, Status
 from padan.owner.worklist import (
@@ -79,15 +80,20 @@ def test_xlsx_is_laid_out_for_screen_and_paper(tmp_path: Path) -> None:
     book = load_workbook(path)
     sheet = book[WORKLIST_SHEET]
     header = [cell.value for cell in sheet[1]]
-    width = {name: sheet.column_dimensions[chr(65 + i)].width for i, name in enumerate(header)}
+    width = {
+        name: sheet.column_dimensions[get_column_letter(i + 1)].width
+        for i, name in enumerate(header)
+    }
     assert width["NIK PASIEN"] >= 17 and width["NO KK"] >= 17  # 16 digits shown whole
     assert width["padan_keterangan"] >= 45
     assert width["JK"] < 10  # sized to content, not to a fixed minimum
     keterangan = sheet.cell(row=2, column=header.index("padan_keterangan") + 1)
     assert keterangan.alignment.wrap_text
     assert sheet.row_dimensions[2].height > 15  # the wrapped text gets the lines it needs
+    fingerprint = get_column_letter(header.index("padan_fingerprint") + 1)
+    assert sheet.column_dimensions[fingerprint].hidden  # kept for disclose/apply, not shown
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:T51"
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(header))}51"
     assert sheet.page_setup.orientation == "landscape"
     assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
@@ -95,6 +101,7 @@ def test_xlsx_is_laid_out_for_screen_and_paper(tmp_path: Path) -> None:
     summary = book[SUMMARY_SHEET]
     assert summary.column_dimensions["E"].width >= 60
     assert summary.page_setup.orientation == "landscape"
+    assert summary["B2"].value == "w.xlsx"  # the file it summarises
     texts = [row[4] for row in summary.iter_rows(values_only=True) if len(row) > 4 and row[4]]
     assert any("Tidak perlu tindakan" in text for text in texts)
 

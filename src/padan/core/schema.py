@@ -323,6 +323,11 @@ def _parsed(name: str) -> LinkageSchema:
     return parse_linkage_schema(copy.deepcopy(dict(_schema_data(name))))
 
 
+def linkage_schema_data(name: str = DEFAULT_SCHEMA) -> dict[str, Any]:
+    """The shipped schema's JSON data (a fresh copy), for tools that read it generically."""
+    return copy.deepcopy(dict(_schema_data(name)))
+
+
 def load_linkage_schema(name: str = DEFAULT_SCHEMA) -> LinkageSchema:
     """The shipped linkage schema ``schemas/linkage/NAME.json``, parsed once."""
     return _parsed(name)

@@ -118,6 +118,9 @@ class Status(StrEnum):
     BERUBAH = "BERUBAH"  # row new or changed since encode: no verdict can be given
 
 
+OWNER_STATUSES = frozenset({Status.DITOLAK, Status.BERUBAH})
+"""Statuses only an owner gives, at reconcile: the coordinator never sees those rows."""
+
 STATUS_LABELS: Mapping[Status, tuple[str, str]] = {
     Status.COCOK: ("Cocok", "Match: same person, same NIK"),
     Status.NIK_BERBEDA: ("NIK berbeda", "Person found, NIK differs"),

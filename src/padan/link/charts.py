@@ -206,7 +206,7 @@ def score_chart(report: Mapping[str, Any], stage: str) -> str:
         left,
         18,
         [
-            (ACCEPTED, "diterima sebagai cocok (accepted)"),
+            (ACCEPTED, "di atas ambang (above threshold)"),
             (BELOW, "di bawah ambang (below threshold)"),
             (THRESHOLD, "ambang (threshold)"),
         ],

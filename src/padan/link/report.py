@@ -109,6 +109,8 @@ svg{display:block;margin:.4em 0}
 
 
 _ROLES = {"registry": "registri (registry)", "list": "daftar (list)"}
+OWNER_ONLY = frozenset({Status.DITOLAK, Status.BERUBAH})
+"""Statuses only an owner's reconcile gives: always 0 at the coordinator."""
 
 
 def _esc(value: object) -> str:
@@ -127,6 +129,7 @@ def _status_section(report: dict[str, Any]) -> str:
         [f"{s.value} · {STATUS_LABELS[s][0]} ({STATUS_LABELS[s][1]})"]
         + [grouped(d["status_counts"].get(s.value, 0)) for d in datasets]
         for s in Status
+        if s not in OWNER_ONLY
     ]
     rows.append(["Jumlah (total)", *(grouped(d["records"]) for d in datasets)])
     header = ["Status", *(f"{d['package']} ({d['role']})" for d in datasets)]
@@ -141,8 +144,9 @@ def _status_section(report: dict[str, Any]) -> str:
         f"<div class='cards'>{cards}</div>"
         "<p>Setiap catatan mendapat satu status; pemilik data melihat status barisnya sendiri "
         "di daftar kerja (worklist). <span class='en'>Every record gets one status; each owner "
-        "sees its own rows' statuses in its worklist.</span> DITOLAK tidak pernah sampai ke "
-        "koordinator <span class='en'>(rejected rows never reach the coordinator)</span>.</p>"
+        "sees its own rows' statuses in its worklist.</span> DITOLAK dan BERUBAH hanya ada di "
+        "daftar kerja pemilik <span class='en'>(rejected and changed rows never reach the "
+        "coordinator)</span>.</p>"
         + status_chart(report)
         + "<details><summary>Tabel angka (the numbers as a table)</summary>"
         + _table(header, rows)
@@ -166,10 +170,10 @@ def _threshold_words(report: dict[str, Any]) -> str:
         f"<p class='note'>Sepasang catatan dianggap <b>orang yang sama</b> bila peluangnya "
         f"minimal <b>{p:.0%}</b>, yaitu skor ≥ <b>{bits:+.1f} bit</b> (peluang sama orang "
         f"{odds_id}). Garis merah putus-putus di grafik adalah ambang ini; pasangan di "
-        f"kanannya (hijau) diterima. <span class='en'>A pair is taken as the same person "
+        f"kanannya (hijau) dapat diterima. <span class='en'>A pair is taken as the same person "
         f"when its match probability is at least {p:.0%}, i.e. a score of {bits:+.1f} bits "
         f"or more (odds {odds_en}). The dashed red line is this threshold; pairs to its "
-        f"right (green) are accepted.</span></p>"
+        f"right (green) can be accepted.</span></p>"
     )
 
 
@@ -207,8 +211,11 @@ def _score_section(report: dict[str, Any]) -> str:
             f"<p>{grouped(data['candidate_pairs'])} pasangan kandidat dibandingkan, "
             f"{grouped(data['accepted_pairs'])} diterima. <span class='en'>"
             f"{grouped(data['candidate_pairs'])} candidate pairs compared, "
-            f"{grouped(data['accepted_pairs'])} accepted.</span> Skor di luar ±40 bit "
-            "dihitung di batang paling tepi <span class='en'>(scores beyond ±40 bits are "
+            f"{grouped(data['accepted_pairs'])} accepted.</span> Pasangan di atas ambang "
+            "bisa lebih banyak daripada yang diterima: satu catatan dipasangkan dengan paling "
+            "banyak satu orang <span class='en'>(more pairs may pass the threshold than are "
+            "accepted: a record is paired with one person at most)</span>. Skor di luar ±40 "
+            "bit dihitung di batang paling tepi <span class='en'>(scores beyond ±40 bits are "
             "counted in the outermost bars)</span>.</p>"
         )
         parts.append(score_chart(report, stage))

@@ -90,7 +90,7 @@ class DisclosureSummary:
     records: int
     ganda: int
     changed: int = 0
-    """Matched worklist rows left out because they changed since reconcile."""
+    """Matched worklist rows left out because a row of their person changed since reconcile."""
 
     def counts(self) -> dict[str, int]:
         """Counts for the audit log."""

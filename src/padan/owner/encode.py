@@ -8,6 +8,7 @@ comparison-level tokens bound to them, in shuffled order.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import time
@@ -383,7 +384,9 @@ def encode_files(
     if seed is None:
         order = np.argsort(np.frombuffer(os.urandom(8 * len(table)), dtype=np.uint64))
     else:  # a reproducible demo: ids (in the keymap too) and order from the seed
-        rng = np.random.default_rng(seed)
+        # The organisation and dataset join the seed: two owners' ids must never meet.
+        stream = hashlib.sha256(f"{identity.card.org}/{out.stem}".encode()).digest()
+        rng = np.random.default_rng([seed, *np.frombuffer(stream, dtype=np.uint32)])
         seeded = rng.integers(0, 256, table.record_id.shape, dtype=np.uint8)
         renamed = {bytes(a): bytes(b) for a, b in zip(table.record_id, seeded, strict=True)}
         keymap_rows = [

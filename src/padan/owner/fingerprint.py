@@ -29,7 +29,6 @@ FINGERPRINT_LABEL = "row-fingerprint"
 FINGERPRINT_BYTES = 16
 _KEY_CHECK_CONSTANT = b"padan row fingerprint key check/1"
 
-_SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?")
 _DAY_FIRST_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
@@ -62,14 +61,14 @@ def _date(text: str) -> str | None:
 
 def canonical_cell(value: str) -> str:
     """A cell's text as the fingerprint sees it (robust to CSV ↔ XLSX re-saves)."""
-    text = _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
-    if not text:
-        return ""
+    if not value.isascii():
+        value = unicodedata.normalize("NFC", value)
+    text = " ".join(value.split())
+    if not text or not (text[0].isdigit() or text[0] in "+-."):
+        return text  # most cells: names, places, codes
     if _NUMBER.fullmatch(text):
         return _number(text) or text
-    if text[0].isdigit():
-        return _date(text) or text
-    return text
+    return _date(text) or text
 
 
 class RowFingerprinter:

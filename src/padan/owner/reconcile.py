@@ -131,7 +131,7 @@ class _RowFinder:
         return candidates.popleft()
 
     def left_over(self) -> list[KeymapRow]:
-        """Keymap rows no input row claimed, in keymap order."""
+        """Keymap rows no input row claimed, by file and row."""
         return sorted(
             (r for rows in self._by_fingerprint.values() for r in rows),
             key=lambda r: (r.source, r.row),

@@ -63,6 +63,9 @@ WORKLIST_COLUMNS: tuple[str, ...] = (
 check of the row's cells and verdict (``padan.owner.reconcile``): ``disclose`` and
 ``apply`` use it to refuse rows changed (or scrambled by a partial sort) since reconcile."""
 
+HIDDEN_COLUMNS = frozenset({"padan_fingerprint"})
+"""Columns the XLSX keeps but hides: machine check values, of no use on screen or paper."""
+
 WORKLIST_SHEET = "Daftar kerja"
 SUMMARY_SHEET = "Ringkasan"
 SUMMARY_HEADER: tuple[str, ...] = (
@@ -153,8 +156,7 @@ STATUS_TEXTS: Mapping[Status, StatusText] = {
         "Ditolak: {reason}. Perbaiki data di file asli, lalu proses ulang.",
     ),
     Status.BERUBAH: StatusText(
-        "Baris berubah",
-        "Row changed since encode: no result",
+        *STATUS_LABELS[Status.BERUBAH],
         "Baris berubah sejak encode (isinya tidak sama dengan saat encode, atau baris baru): "
         "tidak ada hasil untuk baris ini. Kembalikan isinya, atau jalankan encode dan "
         "pemadanan ulang.",
@@ -414,17 +416,20 @@ def _write_xlsx(
     lines = iter(lines)
     sample = list(itertools.islice(lines, _WIDTH_SAMPLE))
     widths = _column_widths(header, sample)
-    for index, width in enumerate(widths, start=1):
+    for index, (column_name, width) in enumerate(zip(header, widths, strict=True), start=1):
         column = sheet.column_dimensions[get_column_letter(index)]
         column.number_format = "@"  # values typed later by a clerk stay text as well
         column.width = width
+        column.hidden = column_name in HIDDEN_COLUMNS
     # Only columns whose content outgrows them wrap (by their width): short values stay
     # on one line.
     wrapped = [
-        width
-        if name == "padan_keterangan" or any(len(line[i]) > width - 2 for line in sample)
+        None
+        if column_name in HIDDEN_COLUMNS
+        else width
+        if column_name == "padan_keterangan" or any(len(line[i]) > width - 2 for line in sample)
         else None
-        for i, (name, width) in enumerate(zip(header, widths, strict=True))
+        for i, (column_name, width) in enumerate(zip(header, widths, strict=True))
     ]
     sheet.row_dimensions[1].height = _row_height(header, widths)
     sheet.append(
@@ -482,6 +487,11 @@ _SUMMARY_NOTES: tuple[tuple[str, str], ...] = (
     (
         "padan_source, padan_row",
         "Berkas dan nomor baris asal di spreadsheet. (Source file and spreadsheet row.)",
+    ),
+    (
+        "padan_fingerprint",
+        "Kolom tersembunyi: nilai pemeriksa baris untuk disclose/apply; jangan diubah. "
+        "(Hidden column: the row's check value for disclose/apply; do not edit.)",
     ),
 )
 
