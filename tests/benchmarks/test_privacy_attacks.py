@@ -8,14 +8,6 @@ name the fields it can read.
 
 from __future__ import annotations
 
-import pytest
-
-pytest.skip(
-    "schema v1 packages can no longer be made (padan encodes v2 only and refuses v1): "
-    "the teeth test needs v1 fixture packages — to port (issue 15)",
-    allow_module_level=True,
-)
-
 import json
 from pathlib import Path
 
@@ -31,6 +23,10 @@ from padan.owner.risk import (
     mine_filter,
     package_columns,
 )
+
+# Schema v1 packages can no longer be made (padan encodes v2 only and refuses v1): the
+# teeth tests need v1 fixture packages and the suite a port to v2's schema (issue 15).
+pytestmark = pytest.mark.skip(reason="needs v1 fixture packages; suite not yet ported to v2")
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = "padan-v1"
