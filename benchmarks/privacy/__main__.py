@@ -33,7 +33,7 @@ from rich.table import Table
 
 # padan internals used by the benchmark (kept in one place for the layout refactor).
 from padan.core.files import atomic_open
-from padan.core.schema import DEFAULT_SCHEMA, linkage_schema_data
+from padan.core.schema import DEFAULT_SCHEMA
 from padan.owner.risk import FIELDS, SAMPLE, assess_columns
 
 from .alignment import align_columns, plain_columns, reidentify
@@ -41,6 +41,7 @@ from .data import Corpus, corpus, leak
 from .graph import graph_match
 from .mining import mine_text_fields
 from .naming import VALUES, decoded_fields, link_list_rows
+from .v1 import schema_data
 
 PEOPLE, QUICK_PEOPLE = 20_000, 2_000
 CLOSURE_SAMPLE = SAMPLE  # records the closure attack runs on (a sample above that)
@@ -74,7 +75,7 @@ def measure(people: int, schema: str, *, seed: int = 1) -> dict[str, Any]:
         clock = time.perf_counter()
 
     c = corpus(people, schema, seed=seed)
-    spec = linkage_schema_data(schema)
+    spec = schema_data(schema)
     lap("data")
     reg, lst = c.registry.columns, c.list.columns
     # a. package-only (what `padan risk` runs), on a sample at city scale.

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 # padan internals used by the benchmark (kept in one place for the layout refactor).
-from benchmarks.privacy.v1 import SALT_SOURCES
+from benchmarks.privacy.v1 import SALT_SOURCES, filter_specs
 from padan.core.types import Record
 from padan.owner.features import BLOCK_SOURCES, FIELD_SOURCES, token_values
 from padan.owner.risk import EqualityColumn, PackageColumns, class_sizes
@@ -49,7 +49,7 @@ def _plain_source(
     if column.kind == "token":
         return lambda r: token_values(r).get(rest)
     if column.kind == "filter":
-        spec = next((s for s in schema["fields"] if s["name"] == rest), None)
+        spec = next((s for s in filter_specs(schema) if s["name"] == rest), None)
         source = FIELD_SOURCES.get(spec["source"]) if spec else None
         if source is None:
             return None

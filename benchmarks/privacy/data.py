@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from padan.core.schema import linkage_schema_data, schema_fingerprint
+from benchmarks.privacy.v1 import V1, schema_data
+from padan.core.schema import schema_fingerprint
 from padan.core.types import Record
 
 # padan internals used by the benchmark (kept in one place for the layout refactor).
@@ -84,9 +85,12 @@ def _persons(folder: Path) -> dict[tuple[str, int], str]:
 
 def _encoded(folder: Path, csv_name: str, role: str, schema: str) -> Side:
     """Encode one CSV (once; cached beside it) and return its package rows with truth."""
-    package = folder / f"{schema_fingerprint(schema)[:12]}-{role}.padan"
+    stem = schema if schema == V1 else schema_fingerprint(schema)[:12]
+    package = folder / f"{stem}-{role}.padan"
     keymap = package.with_name(package.stem + ".keymap.parquet")
     if not package.exists() or not keymap.exists():
+        if schema == V1:
+            raise FileNotFoundError(f"{package}: v1 packages are fixtures (padan encodes v2 only)")
         encode_files(
             [folder / csv_name],
             identity=new_identity("redteam-owner", "owner"),
@@ -95,7 +99,7 @@ def _encoded(folder: Path, csv_name: str, role: str, schema: str) -> Side:
             role=role,  # type: ignore[arg-type]
             schema_name=schema,
         )
-    columns = read_package_columns(package, linkage_schema_data(schema))
+    columns = read_package_columns(package, schema_data(schema))
     # The keymap lists rows in source order (rejected rows too): map by record id.
     row_of = {r.record_id: r.row for r in read_keymap(keymap).rows if r.record_id is not None}
     _, members, _ = read_package(package, None)

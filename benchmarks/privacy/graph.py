@@ -21,6 +21,7 @@ import numpy as np
 from clkhash.schema import from_json_dict
 from scipy.optimize import linear_sum_assignment
 
+from benchmarks.privacy.v1 import filter_specs
 from padan.core.types import Record
 
 # padan internals used by the benchmark (kept in one place for the layout refactor).
@@ -62,7 +63,7 @@ def graph_match(
 ) -> dict[str, float]:
     """Per text filter field whose value a leaked list could hold: share of sampled
     records matched to their own person."""
-    specs = {s["name"]: s for s in schema["fields"] if "clkhash" in s}
+    specs = {s["name"]: s for s in filter_specs(schema) if "clkhash" in s}
     rng = np.random.default_rng(seed)
     out = {}
     for column in columns.filters:

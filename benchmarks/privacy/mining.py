@@ -21,7 +21,7 @@ import numpy as np
 from clkhash.schema import from_json_dict
 
 # padan internals used by the benchmark (kept in one place for the layout refactor).
-from benchmarks.privacy.v1 import SALT_SOURCES
+from benchmarks.privacy.v1 import SALT_SOURCES, filter_specs
 from padan.core.types import Record
 from padan.owner.features import FIELD_SOURCES
 from padan.owner.risk import PackageColumns
@@ -33,7 +33,7 @@ def mine_text_fields(
     columns: PackageColumns, schema: dict[str, Any], records: Sequence[Record]
 ) -> dict[str, dict[str, Any]]:
     """Per text filter field: frequency alignment and pattern mining results."""
-    specs = {s["name"]: s for s in schema["fields"] if "clkhash" in s}
+    specs = {s["name"]: s for s in filter_specs(schema) if "clkhash" in s}
     out = {}
     for column in columns.filters:
         spec = specs[column.name]

@@ -24,8 +24,8 @@ MIN_SHARED = 2
 MAX_CLASS = 50  # a class larger than this links nothing (it is a common value)
 VALUES = {
     "name": FIELD_SOURCES["name"],
-    "sex": FIELD_SOURCES["sex"],
-    "birth_date": FIELD_SOURCES["birth_date_ddmmyyyy"],
+    "sex": lambda r: r.sex or "",
+    "birth_date": lambda r: r.birth_date.strftime("%d%m%Y") if r.birth_date else "",
     "address": FIELD_SOURCES["address"],
 }
 """The fields a re-identified record's value is read from the leaked list."""

@@ -1,36 +1,34 @@
 """Teeth for the red-team suite: on schema padan-v1 its attacks must find v1's leak.
 
-Small synthetic city (2,000 people, seed 1), encoded through the real path. If an attack
-stops finding what v1 is known to leak (birth dates, sex, NIKs, named list rows), the
-suite has lost its teeth and these tests fail. ``padan risk`` must fail a v1 package and
-name the fields it can read.
+A small synthetic city (2,000 people, seed 1) encoded with v1 by the last padan that
+could, kept as fixtures (``fixtures/redteam-v1``). If an attack stops finding what v1 is
+known to leak (birth dates, sex, NIKs, named list rows), the suite has lost its teeth and
+these tests fail. ``padan risk``'s package-only attacks must fail a v1 package and name
+the fields they can read.
 """
 
 from __future__ import annotations
 
-import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from padan.cli import RISK_EXIT, app
-from padan.core.schema import load_linkage_schema
+from benchmarks.privacy.v1 import schema_data
 from padan.owner.risk import (
+    assess_columns,
     equality_stats,
     fields_in,
     mine_filter,
     package_columns,
+    read_package_columns,
 )
-
-# Schema v1 packages can no longer be made (padan encodes v2 only and refuses v1): the
-# teeth tests need v1 fixture packages and the suite a port to v2's schema (issue 15).
-pytestmark = pytest.mark.skip(reason="needs v1 fixture packages; suite not yet ported to v2")
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = "padan-v1"
 PEOPLE = 2_000
+FIXTURES = Path(__file__).with_name("fixtures") / "redteam-v1"
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +46,15 @@ def bench(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def city(bench, tmp_path_factory: pytest.TempPathFactory):
     _, data, _ = bench
-    return data.corpus(PEOPLE, SCHEMA, cache=tmp_path_factory.mktemp("redteam"))
+    cache = tmp_path_factory.mktemp("redteam") / "cache"
+    shutil.copytree(FIXTURES, cache)  # the suite writes beside its data: keep fixtures clean
+    return data.corpus(PEOPLE, SCHEMA, cache=cache)
 
 
 @pytest.fixture(scope="module")
 def reidentified(bench, city):
     alignment, _, _ = bench
-    schema = load_linkage_schema(SCHEMA)
+    schema = schema_data(SCHEMA)
     plain = alignment.plain_columns(city.registry.columns, schema, city.leaked.records)
     enc = {c.name: c.keys for c in city.registry.columns.equality if c.name in plain}
     return alignment.reidentify(enc, plain)
@@ -129,13 +129,34 @@ def test_columns_are_discovered_from_the_parquet_schema_and_scoped_slots_split()
     assert fields_in("block_birth_ym_name") == ("birth_date", "name")
 
 
-def test_padan_risk_fails_a_v1_package_and_names_what_is_decodable(city, tmp_path):
+def test_risk_fails_a_v1_package_and_names_what_is_decodable(city):
     package = next(city.folder.glob("*-registry.padan"))
-    result = CliRunner().invoke(app, ["risk", str(package), "--json"])
-    assert result.exit_code == RISK_EXIT, result.output
-    report = json.loads(result.output)
-    assert report["passed"] is False
-    decodable = {name for name, f in report["fields"].items() if f["decodable"] > 0.01}
+    report = assess_columns(read_package_columns(package, schema_data(SCHEMA)))
+    assert not report.passed
+    decodable = {name for name, f in report.fields.items() if f.decodable > 0.01}
     assert {"sex", "birth_date"} <= decodable
-    assert any("salt_birth_year" in text for text in report["fields"]["birth_date"]["temuan"])
-    assert report["columns"]["salt_birth_year"]["classes"] <= 256
+    assert any("salt_birth_year" in text for text in report.fields["birth_date"].temuan)
+
+
+def test_risk_fails_a_package_with_a_two_valued_column() -> None:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from padan.owner.risk import package_columns
+
+    rng = np.random.default_rng(1)
+    n = 3_000
+    table = pa.table(
+        {
+            "record_id": pa.array([bytes(16)] * n, type=pa.binary(16)),
+            "block_name_sorted": pa.array(rng.permutation(n).astype(np.uint64) + 1),
+            "block_sex": pa.array(rng.integers(1, 3, n, dtype=np.uint64)),  # two classes
+        }
+    )
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    weak = assess_columns(package_columns(sink.getvalue(), {"fields": []}))
+    assert not weak.passed
+    assert weak.fields["sex"].decodable > 0.01
