@@ -693,19 +693,31 @@ RISK_EXIT = 4
 @app.command()
 @handle_errors
 def risk(
-    package: Annotated[Path, typer.Argument(help="Your own package (*.padan), before sending.")],
+    package: Annotated[
+        Path,
+        typer.Argument(
+            help="Paket Anda sendiri, *.padan, sebelum dikirim. (Your own package, before sending.)"
+        ),
+    ],
     max_decodable: Annotated[
         float,
-        typer.Option(help="Largest share of records any field may be decodable for (0-1)."),
+        typer.Option(
+            help="Bagian rekaman terbesar yang boleh terbaca per kolom, 0-1. (Largest share "
+            "of records any field may be decodable for.)"
+        ),
     ] = 0.01,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Cetak hasil sebagai JSON. (Print as JSON.)")
+    ] = False,
 ) -> None:
-    """Apa yang bisa dibaca koordinator dari paket ini? / What could a coordinator decode?
+    """Apa yang bisa dibaca koordinator dari paket ini? (What could a coordinator decode?)
 
-    Runs the attacks that need nothing but the package (pattern mining on every Bloom
-    filter field, class-size statistics of every token and blocking-key column) and says,
-    per field, what share of records a curious coordinator could decode. Exits 4 when a
-    field is decodable for more than --max-decodable of the records.
+    Menjalankan serangan yang hanya butuh paket (penambangan pola pada setiap filter
+    Bloom, statistik ukuran kelas setiap token dan kunci blok) dan menyebut, per kolom,
+    bagian rekaman yang bisa dibaca koordinator. Keluar dengan kode 4 bila satu kolom
+    terbaca melebihi --max-decodable. (Runs the package-only attacks and says, per field,
+    what share of records a curious coordinator could decode; exits 4 above
+    --max-decodable.)
     """
     import json
 
