@@ -14,6 +14,7 @@ import pytest
 
 from padan.core.errors import OutputError
 from padan.core.files import atomic_open, atomic_path, ensure_directory, write_bytes_atomic
+from tests.processes import descendants, running
 
 
 def test_success_replaces_the_target(tmp_path: Path) -> None:
@@ -80,33 +81,6 @@ def test_unwritable_targets_raise_output_errors_naming_them(tmp_path: Path) -> N
         ensure_directory(blocker / "sub")
 
 
-def _descendants(root: int) -> list[int]:
-    """Every process below ``root`` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _running(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie does not count: it holds no memory)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
 def test_workers_exit_when_the_process_that_started_them_is_killed(tmp_path: Path) -> None:
     script = tmp_path / "pool.py"
@@ -126,16 +100,16 @@ def test_workers_exit_when_the_process_that_started_them_is_killed(tmp_path: Pat
     )
     assert parent.stdout is not None
     workers = [int(p) for p in parent.stdout.readline().split()]
-    below = _descendants(parent.pid)  # workers, the forkserver, the resource tracker
+    below = descendants(parent.pid)  # workers, the forkserver, the resource tracker
     try:
         assert workers and set(workers) <= set(below)
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         deadline = time.monotonic() + 10
-        while any(map(_running, below)) and time.monotonic() < deadline:
+        while any(map(running, below)) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not [p for p in below if _running(p)]
+        assert not [p for p in below if running(p)]
     finally:
         for pid in below:  # never leave a process behind, even when the test fails
-            if _running(pid):
+            if running(pid):
                 os.kill(pid, signal.SIGKILL)

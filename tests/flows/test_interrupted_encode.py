@@ -14,32 +14,9 @@ from pathlib import Path
 import pytest
 
 from padan.demo import DEMO_PASSPHRASE, REGISTRY
+from tests.processes import descendants, running
 
 pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
-
-
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
@@ -69,7 +46,7 @@ def test_an_interrupted_encode_leaves_no_file_and_no_process(
     below: list[int] = []
     try:
         deadline = time.monotonic() + 120
-        while len(below := _descendants(encode.pid)) < 4 and time.monotonic() < deadline:
+        while len(below := descendants(encode.pid)) < 4 and time.monotonic() < deadline:
             time.sleep(0.1)  # until the forkserver, its 2 workers and the tracker run
         assert encode.poll() is None, "encode ended before it could be interrupted"
         if how == signal.SIGINT:
@@ -78,14 +55,14 @@ def test_an_interrupted_encode_leaves_no_file_and_no_process(
             encode.send_signal(how)
         code = encode.wait(timeout=60)
         deadline = time.monotonic() + 10
-        while any(map(_running, below)) and time.monotonic() < deadline:
+        while any(map(running, below)) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not [p for p in below if _running(p)]
+        assert not [p for p in below if running(p)]
         if how == signal.SIGINT:
             assert code == 130, (tmp_path / "stderr.txt").read_text()
             assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
         assert not out.exists() or not list(out.iterdir())
     finally:
         for pid in [encode.pid, *below]:
-            if _running(pid):
+            if running(pid):
                 os.kill(pid, signal.SIGKILL)
