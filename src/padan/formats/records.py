@@ -79,7 +79,8 @@ def _fixed(arr: np.ndarray, *, nullable: bool = False) -> pa.Array:
     return pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(arr), [None, data])
 
 
-def _unfixed(column: pa.ChunkedArray, width: int) -> np.ndarray:
+def fixed_binary_array(column: pa.ChunkedArray, width: int) -> np.ndarray:
+    """A fixed-size binary Parquet column as an ``(n, width)`` uint8 array (nulls as zeros)."""
     arr = column.combine_chunks()
     if len(arr) == 0:
         return np.zeros((0, width), dtype=np.uint8)
@@ -122,17 +123,19 @@ def from_parquet(data: bytes, clk_bytes: int, scoped_bytes: int) -> RecordsTable
     if any(table.schema.field(n).type != pa.binary(scoped_bytes) for n in scoped):
         raise VerificationError("package level tokens do not have the linkage schema's width")
     return RecordsTable(
-        record_id=_unfixed(table["record_id"], ID_BYTES),
-        clk=_unfixed(table["clk"], clk_bytes),
-        tokens={n[6:]: _unfixed(table[n], 16) for n in names if n.startswith("token_")},
+        record_id=fixed_binary_array(table["record_id"], ID_BYTES),
+        clk=fixed_binary_array(table["clk"], clk_bytes),
+        tokens={n[6:]: fixed_binary_array(table[n], 16) for n in names if n.startswith("token_")},
         blocks={
             n.removeprefix("block_"): table[n].to_numpy().astype(np.uint64)
             for n in names
             if n.startswith("block_")
         },
-        scoped={n.removeprefix("scoped_"): _unfixed(table[n], scoped_bytes) for n in scoped},
+        scoped={
+            n.removeprefix("scoped_"): fixed_binary_array(table[n], scoped_bytes) for n in scoped
+        },
         u_sample=USample(
             table["u_bucket"].to_numpy().astype(np.uint64),
-            _unfixed(table["u_levels"], scoped_bytes),
+            fixed_binary_array(table["u_levels"], scoped_bytes),
         ),
     )

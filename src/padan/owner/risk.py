@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 
 from padan.core.schema import linkage_schema_data
 from padan.formats.package import SIGNER_CARD, read_package
+from padan.formats.records import fixed_binary_array
 
 # padan internals used by this module (kept in one place for the layout refactor).
 from padan.trust.cards import card_from_dict
@@ -184,16 +185,6 @@ def _hash_rows(arr: np.ndarray) -> np.ndarray:
     return out
 
 
-def _binary(column: pa.ChunkedArray, width: int) -> np.ndarray:
-    arr = column.combine_chunks()
-    data = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
-    start = arr.offset * width
-    out = data[start : start + len(arr) * width].reshape(len(arr), width).copy()
-    if arr.null_count:
-        out[np.asarray(arr.is_null())] = 0
-    return out
-
-
 def _kind(name: str) -> str:
     prefix = name.split("_", 1)[0]
     return prefix if prefix in ("token", "block", "salt") else "other"
@@ -218,7 +209,7 @@ def _equality_columns(
         keys = column.fill_null(0).to_numpy().astype(np.uint64)
         return [EqualityColumn(name, kind, fields, keys)]
     if pa.types.is_fixed_size_binary(typ):
-        arr = _binary(column, typ.byte_width)
+        arr = fixed_binary_array(column, typ.byte_width)
         if typ.byte_width <= 32:
             return [EqualityColumn(name, kind, fields, _hash_rows(arr))]
         slots = [arr[:, i : i + 8] for i in range(0, typ.byte_width, 8)]
@@ -249,7 +240,7 @@ def package_columns(
     filters: list[FilterColumn] = []
     if "clk" in table.column_names and specs:
         width = table.schema.field("clk").type.byte_width
-        clk = _binary(table["clk"], width)
+        clk = fixed_binary_array(table["clk"], width)
         if sum(s["clkhash"]["clkConfig"]["l"] for s in specs) != 8 * width:
             raise ValueError("the clk width is not the sum of the schema's filter fields")
         offset = 0
