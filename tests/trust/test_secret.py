@@ -158,34 +158,32 @@ def _payload(secret_id: str, maker: str) -> bytes:
     )
 
 
-def test_header_that_lies_about_the_content_is_refused(tmp_path, dukcapil, dinkes):
-    public = json.loads(_payload("aa" * 16, "disdukcapil-serang"))
+def _hand_sealed(tmp_path, sender, recipient, header_id: str, content_id: str):
+    """A secret file sealed by hand: its clear header says ``header_id``, its sealed
+    content ``content_id`` (both made by ``sender``)."""
+    public = json.loads(_payload(header_id, sender.card.org))
     del public["secret"]
     blob = seal(
-        _payload("bb" * 16, "disdukcapil-serang"),
-        sender=dukcapil,
-        recipient=dinkes.card,
+        _payload(content_id, sender.card.org),
+        sender=sender,
+        recipient=recipient.card,
         purpose=SECRET_PURPOSE,
         public=public,
     )
     (tmp_path / "x.secret").write_bytes(blob)
+    return tmp_path / "x.secret"
+
+
+def test_header_that_lies_about_the_content_is_refused(tmp_path, dukcapil, dinkes):
+    path = _hand_sealed(tmp_path, dukcapil, dinkes, "aa" * 16, "bb" * 16)
     with pytest.raises(VerificationError, match="clear header does not match"):
-        load_secret(tmp_path / "x.secret", dinkes)
+        load_secret(path, dinkes)
 
 
 def test_secret_sealed_by_a_coordinator_is_refused(tmp_path, coordinator, dinkes):
-    public = json.loads(_payload("aa" * 16, "koordinator"))
-    del public["secret"]
-    blob = seal(
-        _payload("aa" * 16, "koordinator"),
-        sender=coordinator,
-        recipient=dinkes.card,
-        purpose=SECRET_PURPOSE,
-        public=public,
-    )
-    (tmp_path / "x.secret").write_bytes(blob)
+    path = _hand_sealed(tmp_path, coordinator, dinkes, "aa" * 16, "aa" * 16)
     with pytest.raises(VerificationError, match="not a data owner"):
-        load_secret(tmp_path / "x.secret", dinkes)
+        load_secret(path, dinkes)
 
 
 # --- CLI -------------------------------------------------------------------------------
