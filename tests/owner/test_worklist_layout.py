@@ -20,22 +20,9 @@ from padan.owner.worklist import (
     read_worklist,
     write_worklist,
 )
+from padan.synth.corruption import LIST_COLUMNS
 
-CKG_HEADER = [
-    "No Registrasi",
-    "NIK PASIEN",
-    "NO KK",
-    "NAMA PASIEN",
-    "JK",
-    "TGL LAHIR",
-    "TEMPAT LAHIR",
-    "ALAMAT",
-    "RT",
-    "RW",
-    "NAMA IBU",
-    "PUSKESMAS",
-    "TGL PERIKSA",
-]
+CKG_HEADER = list(LIST_COLUMNS)  # the header padan synth gives CKG lists
 _NAMES = ("Siti Contoh", "Budi Percobaan", "Muhammad Rizki Fadillah Ramadhan", "Eko", "Dewi Uji")
 _STATUSES = (Status.COCOK,) * 6 + (Status.NIK_BERBEDA, Status.KK_BERBEDA, Status.TIDAK_DITEMUKAN)
 
